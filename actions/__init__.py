@@ -1,0 +1,1 @@
+"""The action server: thin Rasa SDK classes, one module per capability."""

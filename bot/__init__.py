@@ -1,0 +1,1 @@
+"""The Terrebonne registration-portal assistant's own library, testable without Rasa."""

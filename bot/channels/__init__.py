@@ -1,0 +1,1 @@
+"""Input channels (IVR) and speech-transcript normalisation."""

@@ -1,0 +1,1 @@
+"""Pure rules: password rules, card-number parsing, dates, phones."""

@@ -1,0 +1,48 @@
+"""The one place that reads the environment: every setting, with its default."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("BOT_VAR_DIR", PROJECT_ROOT / "var"))
+
+# A development-only secret; production sets BOT_TOKEN_SECRET.
+DEV_TOKEN_SECRET = "dev-only-secret-change-me-in-production-0123456789"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings; see README.md for each environment variable."""
+
+    database_url: str
+    tracker_store_url: str
+    token_secret: str
+    token_issuer: str
+    token_audience: str
+    contact_config: Path
+    timezone: str
+    var_dir: Path
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the settings once from the environment."""
+    var_dir = VAR_DIR
+    return Settings(
+        database_url=_env("BOT_DATABASE_URL", f"sqlite:///{var_dir / 'accounts.db'}"),
+        tracker_store_url=_env("BOT_TRACKER_STORE_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
+        token_secret=_env("BOT_TOKEN_SECRET", DEV_TOKEN_SECRET),
+        token_issuer=_env("BOT_TOKEN_ISSUER", "inscriptions.ville.terrebonne.qc.ca"),
+        token_audience=_env("BOT_TOKEN_AUDIENCE", "assistant-inscriptions"),
+        contact_config=Path(_env("BOT_CONTACT_CONFIG", str(PROJECT_ROOT / "config" / "contact.yml"))),
+        timezone=_env("BOT_TIMEZONE", "America/Montreal"),
+        var_dir=var_dir,
+    )
