@@ -1,0 +1,1 @@
+"""Account backend: citizens, accounts, Carte Accès cards and families behind `AccountBackend`."""
