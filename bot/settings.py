@@ -11,6 +11,8 @@ VAR_DIR = Path(os.environ.get("BOT_VAR_DIR", PROJECT_ROOT / "var"))
 
 # A development-only secret; production sets BOT_TOKEN_SECRET.
 DEV_TOKEN_SECRET = "dev-only-secret-change-me-in-production-0123456789"
+# A development-only key for the keyed hash of card digits; production sets BOT_CARD_HASH_SECRET.
+DEV_CARD_HASH_SECRET = "dev-only-card-hash-key-change-me-in-production"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Settings:
     contact_config: Path
     timezone: str
     var_dir: Path
+    card_hash_secret: str = DEV_CARD_HASH_SECRET
 
 
 def _env(name: str, default: str) -> str:
@@ -45,4 +48,5 @@ def get_settings() -> Settings:
         contact_config=Path(_env("BOT_CONTACT_CONFIG", str(PROJECT_ROOT / "config" / "contact.yml"))),
         timezone=_env("BOT_TIMEZONE", "America/Montreal"),
         var_dir=var_dir,
+        card_hash_secret=_env("BOT_CARD_HASH_SECRET", DEV_CARD_HASH_SECRET),
     )
