@@ -1,0 +1,43 @@
+# The two commands of README.md: `make run` and `make test`. The others are their parts.
+.PHONY: install db train run shell test lint pytest validate story-test eval bench clean
+
+VENV := .venv
+BIN := $(VENV)/bin
+
+install:
+	@scripts/bootstrap.sh
+
+db: install
+	@$(BIN)/python -m bot backend seed
+
+train: install
+	@scripts/train.sh >/dev/null
+
+run: db
+	@scripts/run.sh
+
+shell: db train
+	@scripts/shell.sh
+
+lint: install
+	$(BIN)/ruff check bot actions tests scripts
+
+pytest: db train
+	$(BIN)/pytest -q
+
+validate: install
+	$(BIN)/rasa data validate --fail-on-warnings
+
+story-test: train
+	$(BIN)/rasa test core --stories tests/stories -m "$$(scripts/train.sh)" --fail-on-prediction-errors --out results/stories
+
+test: lint validate pytest story-test
+
+eval: train
+	$(BIN)/python -m bot.evaluation --model "$$(scripts/train.sh)"
+
+bench: db train
+	$(BIN)/python -m bot.bench --model "$$(scripts/train.sh)"
+
+clean:
+	rm -rf models results var/*.log

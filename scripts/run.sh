@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server (REST + socket.io); Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RASA_PORT="${RASA_PORT:-5005}"
+ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+mkdir -p var
+
+exec 8>var/run.lock
+if ! flock -n 8; then
+  echo "Erreur : l'assistant tourne déjà (make run est déjà lancé dans une autre fenêtre)." >&2
+  exit 1
+fi
+for port in "$RASA_PORT" "$ACTIONS_PORT"; do
+  if ! .venv/bin/python -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
+    echo "Erreur : le port $port est déjà utilisé. Arrêtez le programme qui l'occupe ou choisissez un autre port (RASA_PORT=..., ACTIONS_PORT=...)." >&2
+    exit 1
+  fi
+done
+
+model="$(scripts/train.sh)"
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "Assistant arrêté."
+}
+trap cleanup INT TERM EXIT
+
+.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions >var/actions.log 2>&1 &
+pids+=($!)
+sed "s#127.0.0.1:5055#127.0.0.1:$ACTIONS_PORT#" endpoints.yml > var/endpoints.run.yml
+.venv/bin/rasa run --enable-api -i 127.0.0.1 -p "$RASA_PORT" -m "$model" \
+  --endpoints var/endpoints.run.yml --credentials credentials.yml --cors "*" >var/rasa.log 2>&1 &
+pids+=($!)
+
+echo "==> Démarrage du serveur Rasa (environ une minute)…"
+start=$(date +%s)
+until curl -sf "http://127.0.0.1:$RASA_PORT/status" >/dev/null 2>&1; do
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "Erreur : un serveur s'est arrêté au démarrage; voir var/rasa.log et var/actions.log." >&2; tail -n 20 var/rasa.log >&2; exit 1; }
+  done
+  sleep 1
+done
+cat <<MSG
+==> Assistant prêt en $(( $(date +%s) - start )) s.
+    REST     : curl -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"a","message":"Bonjour"}'
+    socket.io: http://127.0.0.1:$RASA_PORT/socket.io
+    Journaux : var/rasa.log, var/actions.log
+    Ctrl-C arrête tout.
+MSG
+wait -n "${pids[@]}"
+echo "Erreur : un serveur s'est arrêté; voir var/rasa.log et var/actions.log." >&2
+exit 1

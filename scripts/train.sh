@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Train the model only when data, domain, config or custom NLU code changed; print its path.
+# Serialised with a lock so that two trainings never run at once on this machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p models var
+inputs=$(find domain.yml config.yml data bot/channels -type f \( -name '*.yml' -o -name '*.py' \) | sort)
+hash=$( (cat requirements.lock; for f in $inputs; do echo "$f"; cat "$f"; done) | sha256sum | cut -c1-16)
+model="models/model-$hash.tar.gz"
+exec 9>var/train.lock
+flock 9
+if [ ! -f "$model" ]; then
+  echo "==> Entraînement du modèle ($model)" >&2
+  start=$(date +%s)
+  .venv/bin/rasa train --fixed-model-name "model-$hash" --out models >var/train.log 2>&1 || {
+    tail -n 40 var/train.log >&2; echo "Erreur : l'entraînement a échoué (var/train.log)." >&2; exit 1; }
+  echo "==> Modèle entraîné en $(( $(date +%s) - start )) s, $(du -h "$model" | cut -f1)" >&2
+  # Keep the five newest models only.
+  ls -t models/model-*.tar.gz | tail -n +6 | xargs -r rm -f
+fi
+echo "$model"
