@@ -1,0 +1,120 @@
+"""The guide's password rules, the explanations of missed rules and the password-like text detector."""
+import pytest
+
+from bot.policy.password import (
+    GUIDE_RULES,
+    LengthUnit,
+    PasswordRules,
+    Rule,
+    check,
+    extract_candidate,
+    looks_like_password,
+    password_spans,
+    redact_passwords,
+)
+
+GUIDE_SENTENCE = (
+    "Votre mot de passe doit contenir : un minimum de huit (8) lettres incluant une majuscule ; "
+    "plus un chiffre ; plus un symbole."
+)
+
+
+def test_default_rules_are_the_guide_word_for_word():
+    assert GUIDE_RULES.describe() == GUIDE_SENTENCE
+
+
+@pytest.mark.parametrize(
+    ("candidate", "missed"),
+    [
+        ("AbcdefgH1!", []),
+        ("ABCDEFGH1$", []),
+        ("Éléphant7#", []),
+        ("Soleil2024!", [Rule.LENGTH]),  # six letters: the digits do not count as letters
+        ("Abcdef1!", [Rule.LENGTH]),  # eight characters but only six letters
+        ("soleil", [Rule.LENGTH, Rule.UPPERCASE, Rule.DIGIT, Rule.SYMBOL]),
+        ("abcdefgh1!", [Rule.UPPERCASE]),
+        ("Abcdefgh!", [Rule.DIGIT]),
+        ("Abcdefgh1", [Rule.SYMBOL]),
+        ("Abcdefgh 1", [Rule.SYMBOL]),  # a space is not a symbol
+        ("", [Rule.LENGTH, Rule.UPPERCASE, Rule.DIGIT, Rule.SYMBOL]),
+        ("12345678!", [Rule.LENGTH, Rule.UPPERCASE]),
+    ],
+)
+def test_check_names_exactly_the_missed_rules(candidate, missed):
+    assert check(candidate) == missed
+
+
+def test_a_city_that_counts_characters_configures_it():
+    rules = PasswordRules(length_unit=LengthUnit.CHARACTERS)
+    assert rules.check("Abcdef1!") == []
+    assert "huit (8) caractères" in rules.describe()
+    assert rules.explain(Rule.LENGTH) == "Il faut au moins huit (8) caractères."
+
+
+def test_rules_can_be_relaxed():
+    rules = PasswordRules(min_length=12, require_symbol=False)
+    assert rules.check("Abcdefghijk1") == [Rule.LENGTH]
+    assert rules.describe() == (
+        "Votre mot de passe doit contenir : un minimum de douze (12) lettres incluant une majuscule ; "
+        "plus un chiffre."
+    )
+
+
+@pytest.mark.parametrize("candidate", ["soleil", "Soleil2024!", "abcdefgh1!", "Abcdefgh!", "Abcdefgh1"])
+def test_explanations_never_repeat_the_password(candidate):
+    explanations = GUIDE_RULES.explain_all(candidate)
+    assert explanations
+    for text in explanations:
+        assert candidate not in text
+        assert candidate.lower() not in text.lower()
+
+
+def test_length_explanation_says_digits_and_symbols_do_not_count():
+    assert GUIDE_RULES.explain(Rule.LENGTH) == (
+        "Il faut au moins huit (8) lettres ; le chiffre et le symbole ne comptent pas dans ces lettres."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "candidate"),
+    [
+        ("le site refuse mon mot de passe", None),
+        ("mon mot de passe est soleil", "soleil"),
+        ("mot de passe : Soleil2024!, refusé", "Soleil2024!"),
+        ("mon mot de passe Soleil2024! est refusé", "Soleil2024!"),
+        ("j'ai essayé « Bonjour123 » et ça marche pas", "Bonjour123"),
+        ("mon mot de passe est trop court", None),
+        ("mot de passe refusé", None),
+        ("Tr3mbl@y!", "Tr3mbl@y!"),
+    ],
+)
+def test_extract_candidate_from_what_people_type(text, candidate):
+    assert extract_candidate(text) == candidate
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mon mot de passe est soleil", True),
+        ("Tr3mbl@y", True),
+        ("j'ai mis Bonjour123 partout", True),
+        ("Bonjour! je veux créer un compte", False),
+        ("quatre-vingt-cinq, aujourd'hui, l'adresse", False),
+        ("marie.tremblay@example.com", False),
+        ("https://inscriptions.ville.terrebonne.qc.ca/IC3P.WebSite/#/U2010", False),
+        ("123 456", False),
+        ("12/03/1985", False),
+        ("(450) 555-0123", False),
+        ("mot de passe oublié", False),
+        ("", False),
+    ],
+)
+def test_looks_like_password(text, expected):
+    assert looks_like_password(text) is expected
+
+
+def test_redaction_replaces_only_the_password():
+    text = "mon mot de passe Soleil2024! est refusé"
+    assert redact_passwords(text) == "mon mot de passe [mot de passe] est refusé"
+    assert password_spans(text) == [(17, 28)]
+    assert redact_passwords("Bonjour", placeholder="[x]") == "Bonjour"
