@@ -104,6 +104,7 @@ def start_stack(workdir: Path, model: Path, extra_env: dict[str, str] | None = N
         {
             "BOT_VAR_DIR": str(workdir),
             "BOT_DATABASE_URL": f"sqlite:///{workdir / 'accounts.db'}",
+            "BOT_TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
             "BOT_TOKEN_SECRET": get_settings().token_secret,
             "PYTHONUNBUFFERED": "1",
         }
