@@ -1,6 +1,10 @@
 # The two commands of README.md: `make run` and `make test`. The others are their parts.
 .PHONY: install db train run shell test lint pytest validate story-test eval bench clean
 
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
 VENV := .venv
 BIN := $(VENV)/bin
 
