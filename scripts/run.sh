@@ -2,6 +2,7 @@
 # Start the action server and the Rasa server (REST + socket.io); Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 mkdir -p var
