@@ -10,6 +10,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Assistant des inscriptions en ligne")
     sub = parser.add_subparsers(dest="command", required=True)
     # Sub-commands are registered below, one block per feature.
+    # Account backend and demo tokens (bot/backend/commands.py).
+    from bot.backend.commands import add_backend_commands
+
+    add_backend_commands(sub)
     return parser
 
 
