@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.backend import normalize
+from bot.backend import inputs
 from bot.backend.models import (
     Account,
     AmountDueRecord,
@@ -80,12 +80,12 @@ def _seed_person(session: Session, person: DemoCitizen, family: Family, card_sec
         for activity, status in person.registrations:
             session.add(RegistrationRecord(citizen_file_id=citizen.id, activity=activity, status=status))
     citizen.adult_in_charge = person.adult_in_charge
-    citizen.home_phone = normalize.normalize_phone(person.home_phone) if person.home_phone else None
-    citizen.card_digest = normalize.keyed_digest(card_secret, "card", person.card_last6)
+    citizen.home_phone = inputs.normalize_phone(person.home_phone) if person.home_phone else None
+    citizen.card_digest = inputs.keyed_digest(card_secret, "card", person.card_last6)
     citizen.card_expires_on = person.card_expires_on
     if person.email is None:
         return
-    key = normalize.email_key(person.email)
+    key = inputs.email_key(person.email)
     if session.execute(select(Account.id).where(Account.email_key == key)).first() is None:
         session.add(
             Account(

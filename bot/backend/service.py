@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.backend import normalize
+from bot.backend import inputs
 from bot.backend.api import (
     AccountState,
     AccountStatus,
@@ -33,7 +33,6 @@ from bot.backend.api import (
     RegistrationStatus,
     ResendResult,
 )
-from bot.backend.config import next_registration_date
 from bot.backend.db import make_engine
 from bot.backend.models import (
     Account,
@@ -43,6 +42,7 @@ from bot.backend.models import (
     ConfirmationRequest,
     RegistrationRecord,
 )
+from bot.backend.registration_period import next_registration_date
 
 logger = logging.getLogger(__name__)
 
@@ -124,12 +124,12 @@ class AccountService:
         return now
 
     def _card_key(self, last6: str) -> str:
-        return normalize.keyed_digest(self._card_secret, "card", last6)
+        return inputs.keyed_digest(self._card_secret, "card", last6)
 
     def _conversation_key(self, conversation_id: object) -> str | None:
         if conversation_id is None or conversation_id == "":
             return None
-        return normalize.keyed_digest(self._card_secret, "conversation", str(conversation_id))
+        return inputs.keyed_digest(self._card_secret, "conversation", str(conversation_id))
 
     @staticmethod
     def _proof(birth_date: object, home_phone: object) -> tuple[str, bool]:
@@ -137,10 +137,10 @@ class AccountService:
         has_date = birth_date is not None and birth_date != ""
         has_phone = home_phone is not None and home_phone != ""
         if has_date == has_phone:
-            raise InvalidInput("birth_date", normalize.ONE_OF_MESSAGE)
+            raise InvalidInput("birth_date", inputs.ONE_OF_MESSAGE)
         if has_date:
-            return normalize.normalize_birth_date(birth_date).isoformat(), True
-        return normalize.normalize_phone(home_phone), False
+            return inputs.normalize_birth_date(birth_date).isoformat(), True
+        return inputs.normalize_phone(home_phone), False
 
     @staticmethod
     def _locked(session: Session, now: datetime, keys: list[tuple[object, object]]) -> bool:
@@ -177,7 +177,7 @@ class AccountService:
         matched = None
         for candidate in candidates:
             expected = candidate.birth_date.isoformat() if is_date else (candidate.home_phone or "")
-            if normalize.same_secret(expected, proof) and matched is None:
+            if inputs.same_secret(expected, proof) and matched is None:
                 matched = candidate
         return matched
 
@@ -201,7 +201,7 @@ class AccountService:
         )
 
     def account_status(self, email: str) -> AccountStatus:
-        key = normalize.email_key(email)
+        key = inputs.email_key(email)
         if key is None:
             return AccountStatus(AccountState.NONE)
         with self._transaction() as session:
@@ -216,7 +216,7 @@ class AccountService:
             return self._status(session.get(Account, identifier))
 
     def resend_confirmation(self, email: str) -> ResendResult:
-        key = normalize.email_key(email)
+        key = inputs.email_key(email)
         if key is None:
             return ResendResult.NO_ACCOUNT
         with self._transaction() as session:
@@ -253,7 +253,7 @@ class AccountService:
         home_phone: str | None = None,
         conversation_id: str | None = None,
     ) -> LinkResult:
-        digits = normalize.normalize_last6(last6)
+        digits = inputs.normalize_last6(last6)
         proof, is_date = self._proof(birth_date, home_phone)
         identifier = _as_id(account_id)
         if identifier is None:
@@ -322,7 +322,7 @@ class AccountService:
         home_phone: str | None = None,
         conversation_id: str | None = None,
     ) -> IdentifyResult:
-        digits = normalize.normalize_last6(last6)
+        digits = inputs.normalize_last6(last6)
         proof, is_date = self._proof(birth_date, home_phone)
         card_key = self._card_key(digits)
         conversation_key = self._conversation_key(conversation_id)
@@ -378,7 +378,7 @@ class AccountService:
                 first_name=citizen.first_name,
                 last_name=citizen.last_name,
                 birth_date=citizen.birth_date,
-                home_phone=normalize.format_phone(citizen.home_phone) if citizen.home_phone else None,
+                home_phone=inputs.format_phone(citizen.home_phone) if citizen.home_phone else None,
                 address=citizen.address,
                 card_expires_on=citizen.card_expires_on,
                 adult_in_charge=citizen.adult_in_charge,

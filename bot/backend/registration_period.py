@@ -1,4 +1,4 @@
-"""Backend settings the city edits in config/contact.yml: the next registration date."""
+"""Backend settings the city edits in config/contact.yml: the first day of the next registration period."""
 from __future__ import annotations
 
 from datetime import date, datetime
