@@ -1,0 +1,314 @@
+"""The call-centre directory, opening hours and registration evenings, read from config/contact.yml.
+
+Every fact comes from the city's guide or from the YAML file the city edits (path: setting
+``contact_config``, environment ``BOT_CONTACT_CONFIG``). While opening hours are not configured,
+nothing is claimed about open or closed: the phrases say "pendant nos heures d'ouverture".
+
+The IVR transfer instruction is a Rasa custom payload (``json_message``) of this shape, read by
+the ``ivr`` channel: ``{"transfer": {"number": "4509612001", "extension": "4000"}}``; the number is
+ten digits, and ``extension`` is absent when the line has none (the registration-evening line).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from bot.policy.dates import MONTHS
+from bot.policy.phones import spoken_phone
+from bot.settings import get_settings
+
+TRANSFER_KEY = "transfer"
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+FRENCH_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+UNCONFIGURED_HOURS = "pendant nos heures d'ouverture"
+_SEARCH_DAYS = 400
+
+
+class ContactConfigError(ValueError):
+    """The contact file is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """A phone line: the number as written ("450 961-2001") and its extension, if any."""
+
+    phone: str
+    extension: str | None = None
+
+    @property
+    def digits(self) -> str:
+        """The number's ten digits."""
+        return re.sub(r"\D", "", self.phone)[-10:]
+
+    @property
+    def spoken(self) -> str:
+        """"450 961-2001, poste 4000"."""
+        return spoken_phone(self.digits, self.extension)
+
+    def transfer(self) -> dict:
+        """The IVR transfer instruction for this line."""
+        target = {"number": self.digits}
+        if self.extension:
+            target["extension"] = self.extension
+        return {TRANSFER_KEY: target}
+
+
+@dataclass(frozen=True)
+class ContactDirectory:
+    """Where and when citizens reach a person, with the logic of hours, holidays and evenings."""
+
+    timezone: ZoneInfo
+    call_centre_name: str
+    call_centre: Line
+    evening_line: Line
+    evening_start: time
+    evening_end: time
+    evening_dates: tuple[date, ...]
+    email: str
+    in_person: tuple[str, ...]
+    portal_url: str
+    opening_hours: dict[int, tuple[tuple[time, time], ...]] = field(default_factory=dict)
+    holidays: frozenset[date] = frozenset()
+    next_registration_date: date | None = None
+
+    @property
+    def hours_configured(self) -> bool:
+        """Whether the city gave opening hours (otherwise nothing is claimed about open or closed)."""
+        return any(self.opening_hours.values())
+
+    def local(self, now: datetime) -> datetime:
+        """``now`` in the city's time zone; a naive datetime is taken as UTC."""
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=ZoneInfo("UTC"))
+        return now.astimezone(self.timezone)
+
+    def now(self) -> datetime:
+        """The current time in the city's time zone."""
+        return datetime.now(self.timezone)
+
+    def is_registration_evening_now(self, now: datetime) -> bool:
+        """Whether ``now`` is on a configured registration evening, between its start and end."""
+        local = self.local(now)
+        return local.date() in self.evening_dates and self.evening_start <= local.time() < self.evening_end
+
+    def is_holiday(self, day: date) -> bool:
+        """Whether the call centre is closed all day on ``day``."""
+        return day in self.holidays
+
+    def _periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The opening periods of ``day`` as aware datetimes."""
+        if self.is_holiday(day):
+            return []
+        return [
+            (datetime.combine(day, start, self.timezone), datetime.combine(day, end, self.timezone))
+            for start, end in self.opening_hours.get(day.weekday(), ())
+        ]
+
+    def open_now(self, now: datetime) -> bool | None:
+        """Whether the call centre is open at ``now``; None when hours are not configured."""
+        return None if not self.hours_configured else self.closing_time(now) is not None
+
+    def closing_time(self, now: datetime) -> datetime | None:
+        """When the current opening period ends, or None when closed or not configured."""
+        local = self.local(now)
+        for start, end in self._periods(local.date()):
+            if start <= local < end:
+                return end
+        return None
+
+    def next_opening(self, now: datetime) -> datetime | None:
+        """The start of the next opening period after ``now``; None when hours are not configured."""
+        if not self.hours_configured:
+            return None
+        local = self.local(now)
+        for offset in range(_SEARCH_DAYS):
+            for start, _ in self._periods(local.date() + timedelta(days=offset)):
+                if start > local:
+                    return start
+        return None
+
+    def hours_phrase(self, now: datetime) -> str:
+        """A French sentence on whether the call centre is open now, or the guide's wording when unknown."""
+        if not self.hours_configured:
+            return f"Le centre d'appels vous répond {UNCONFIGURED_HOURS}."
+        local = self.local(now)
+        closing = self.closing_time(local)
+        if closing:
+            return f"Le centre d'appels est ouvert en ce moment, jusqu'à {french_time(closing.time())}."
+        reason = " (jour férié)" if self.is_holiday(local.date()) else ""
+        opening = self.next_opening(local)
+        if opening is None:
+            return f"Le centre d'appels est fermé en ce moment{reason}."
+        return (
+            f"Le centre d'appels est fermé en ce moment{reason} ; "
+            f"il ouvre {_when(opening, local.date())} à {french_time(opening.time())}."
+        )
+
+    def upcoming_evenings(self, now: datetime) -> list[date]:
+        """The configured registration evenings from today on."""
+        today = self.local(now).date()
+        return sorted(day for day in self.evening_dates if day >= today)
+
+    def evening_phrase(self, now: datetime) -> str:
+        """The registration-evening line: tonight's, upcoming dates, or the guide's general wording."""
+        hours = f"de {french_time(self.evening_start)} à {french_time(self.evening_end)}"
+        if self.is_registration_evening_now(now):
+            return (
+                f"Ce soir, soirée d'inscriptions : joignez-nous {hours} au {self.evening_line.spoken}."
+            )
+        upcoming = self.upcoming_evenings(now)
+        if upcoming:
+            days = _join([_french_day(day) for day in upcoming])
+            return (
+                f"Exceptionnellement, lors des soirées d'inscriptions ({days}), {hours}, "
+                f"joignez-nous au {self.evening_line.spoken}."
+            )
+        return (
+            f"Exceptionnellement, la ou les premières soirées d'inscriptions, {hours}, "
+            f"joignez-nous au {self.evening_line.spoken}."
+        )
+
+    def call_centre_phrase(self, now: datetime) -> str:
+        """The call centre's number and extension, with what is known of its hours."""
+        base = f"Centre d'appels : {self.call_centre_name} au {self.call_centre.spoken}"
+        if not self.hours_configured:
+            return f"{base}, {UNCONFIGURED_HOURS}."
+        return f"{base}. {self.hours_phrase(now)}"
+
+    def email_phrase(self, spoken: bool = False) -> str:
+        """The email address, written or spelled for speech."""
+        return f"Par courriel : {spoken_email(self.email) if spoken else self.email}."
+
+    def in_person_phrase(self) -> str:
+        """Where to go in person."""
+        return f"En personne : {' ou '.join(self.in_person)}, {UNCONFIGURED_HOURS}."
+
+    def escalation_lines(self, now: datetime, spoken: bool = False) -> list[str]:
+        """Every way to reach a person, in the order to say them; tonight's evening line first."""
+        call, evening = self.call_centre_phrase(now), self.evening_phrase(now)
+        first = [evening, call] if self.is_registration_evening_now(now) else [call, evening]
+        return [*first, self.email_phrase(spoken), self.in_person_phrase()]
+
+    def transfer_instruction(self, now: datetime) -> dict:
+        """The IVR transfer: the evening line during a registration evening, else the call centre."""
+        line = self.evening_line if self.is_registration_evening_now(now) else self.call_centre
+        return line.transfer()
+
+
+def french_time(value: time) -> str:
+    """A time as written and said in Quebec French: "8 h 30", "19 h"."""
+    return f"{value.hour} h {value.minute:02d}" if value.minute else f"{value.hour} h"
+
+
+def spoken_email(email: str) -> str:
+    """An email address as said aloud: "loisirs arobase ville point terrebonne point qc point ca"."""
+    return email.replace("@", " arobase ").replace(".", " point ").replace("  ", " ").strip()
+
+
+def _french_day(day: date) -> str:
+    """"mardi 12 janvier"."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{FRENCH_WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]}"
+
+
+def _when(moment: datetime, today: date) -> str:
+    """"aujourd'hui", "demain" or "lundi 30 novembre"."""
+    if moment.date() == today:
+        return "aujourd'hui"
+    if moment.date() == today + timedelta(days=1):
+        return "demain"
+    return _french_day(moment.date())
+
+
+def _join(items: list[str]) -> str:
+    """"a", "a et b", "a, b et c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
+
+
+def _time(value: object, where: str) -> time:
+    """A "HH:MM" value of the file."""
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError as error:
+        raise ContactConfigError(f"{where}: heure invalide {value!r} (attendu HH:MM)") from error
+
+
+def _date(value: object, where: str) -> date:
+    """An ISO date of the file (YAML may already have parsed it)."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as error:
+        raise ContactConfigError(f"{where}: date invalide {value!r} (attendu AAAA-MM-JJ)") from error
+
+
+def _opening_hours(raw: object) -> dict[int, tuple[tuple[time, time], ...]]:
+    """Opening hours per weekday number (0 = Monday)."""
+    if not raw:
+        return {}
+    if not isinstance(raw, dict):
+        raise ContactConfigError("opening_hours: attendu un dictionnaire jour -> liste de [début, fin]")
+    hours = {}
+    for name, periods in raw.items():
+        if name not in WEEKDAYS:
+            raise ContactConfigError(f"opening_hours: jour inconnu {name!r} (attendu {', '.join(WEEKDAYS)})")
+        parsed = []
+        for period in periods or []:
+            if not isinstance(period, (list, tuple)) or len(period) != 2:
+                raise ContactConfigError(f"opening_hours.{name}: attendu [début, fin], reçu {period!r}")
+            start, end = _time(period[0], f"opening_hours.{name}"), _time(period[1], f"opening_hours.{name}")
+            if end <= start:
+                raise ContactConfigError(f"opening_hours.{name}: la fin doit suivre le début")
+            parsed.append((start, end))
+        hours[WEEKDAYS.index(name)] = tuple(sorted(parsed))
+    return hours
+
+
+def load_directory(path: Path) -> ContactDirectory:
+    """Read the contact file at ``path``."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        centre = raw["call_centre"]
+        evening = raw["registration_evening_line"]
+        return ContactDirectory(
+            timezone=ZoneInfo(raw.get("timezone") or get_settings().timezone),
+            call_centre_name=centre["name"],
+            call_centre=Line(str(centre["phone"]), str(centre["extension"]) if centre.get("extension") else None),
+            evening_line=Line(str(evening["phone"])),
+            evening_start=_time(evening.get("start", "19:00"), "registration_evening_line.start"),
+            evening_end=_time(evening.get("end", "20:30"), "registration_evening_line.end"),
+            evening_dates=tuple(
+                sorted(_date(d, "registration_evening_line.dates") for d in evening.get("dates") or [])
+            ),
+            email=raw["email"],
+            in_person=tuple(raw.get("in_person") or []),
+            portal_url=raw["portal_url"],
+            opening_hours=_opening_hours(raw.get("opening_hours")),
+            holidays=frozenset(_date(d, "holidays") for d in raw.get("holidays") or []),
+            next_registration_date=(
+                _date(raw["next_registration_date"], "next_registration_date")
+                if raw.get("next_registration_date")
+                else None
+            ),
+        )
+    except KeyError as error:
+        raise ContactConfigError(f"{path}: champ obligatoire manquant {error}") from error
+
+
+_cache: dict[Path, tuple[float, ContactDirectory]] = {}
+
+
+def get_directory() -> ContactDirectory:
+    """The directory from the configured file, re-read when the city edits it."""
+    path = get_settings().contact_config
+    mtime = path.stat().st_mtime
+    cached = _cache.get(path)
+    if cached is None or cached[0] != mtime:
+        _cache[path] = (mtime, load_directory(path))
+    return _cache[path][1]
