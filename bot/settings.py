@@ -13,6 +13,8 @@ VAR_DIR = Path(os.environ.get("BOT_VAR_DIR", PROJECT_ROOT / "var"))
 DEV_TOKEN_SECRET = "dev-only-secret-change-me-in-production-0123456789"
 # A development-only key for the keyed hash of card digits; production sets BOT_CARD_HASH_SECRET.
 DEV_CARD_HASH_SECRET = "dev-only-card-hash-key-change-me-in-production"
+# A development-only token of the Rasa HTTP API (`rasa run --auth-token`); production sets BOT_RASA_API_TOKEN.
+DEV_RASA_API_TOKEN = "dev-only-rasa-api-token-change-me"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,11 @@ class Settings:
     timezone: str
     var_dir: Path
     card_hash_secret: str = DEV_CARD_HASH_SECRET
+    rasa_api_token: str = DEV_RASA_API_TOKEN
+    cors_origins: tuple[str, ...] = ()
+    slot_vault_url: str = ""
+    personal_slot_ttl_seconds: int = 900
+    retention_days: int = 90
 
 
 def _env(name: str, default: str) -> str:
@@ -49,4 +56,9 @@ def get_settings() -> Settings:
         timezone=_env("BOT_TIMEZONE", "America/Montreal"),
         var_dir=var_dir,
         card_hash_secret=_env("BOT_CARD_HASH_SECRET", DEV_CARD_HASH_SECRET),
+        rasa_api_token=_env("BOT_RASA_API_TOKEN", DEV_RASA_API_TOKEN),
+        cors_origins=tuple(o for o in _env("BOT_CORS_ORIGINS", "").split() if o),
+        slot_vault_url=_env("BOT_SLOT_VAULT_URL", ""),
+        personal_slot_ttl_seconds=int(_env("BOT_PERSONAL_SLOT_TTL_SECONDS", "900")),
+        retention_days=int(_env("BOT_RETENTION_DAYS", "90")),
     )

@@ -1,0 +1,345 @@
+"""Redaction of personal data in text, tracker events and log records, with typed placeholders.
+
+What is redacted, and by what:
+
+- card numbers and card digits (5 digits or more, grouped or not, or spelled out) -> ``[carte]``
+- dates (numeric, "12 mars 1985", spoken "douze mars mille neuf cent ...") -> ``[date]``
+- phone numbers (North American shapes, with or without area code) -> ``[téléphone]``
+- email addresses (also spoken: "... arobase ... point com") -> ``[courriel]``
+- anything the password check sees (`bot.policy.password.password_spans`) -> ``[mot de passe]``
+- signed tokens (JWT) in message metadata -> ``[jeton]``
+
+The city's own public numbers and email (config/contact.yml) are not personal and stay.
+
+Contract with the rest of the assistant (see also `bot.tracker_store`):
+
+- The tracker store keeps every event redacted: user texts, ``parse_data``, entity values, message
+  metadata, bot texts and the values of slots. Analytics and history only ever see placeholders.
+- Within one turn, actions see the real user message, entities and slots (the in-memory tracker).
+- Across turns, a slot whose value was redacted is given back its real value for
+  ``personal_slot_ttl_seconds`` (a short-lived side store keyed by conversation, in process or in
+  Redis); after that the slot reads ``None`` and a form asks again. Past user *texts* come back
+  redacted: an action reads personal data from slots or from the latest message, never from old
+  events.
+- A slot is personal, and stored only as its placeholder, when its name contains one of the
+  fragments of `PERSONAL_SLOT_FRAGMENTS` (``card_digits``, ``birth``, ``phone``, ``email``,
+  ``password``, ...). Name new personal slots accordingly. Other slots are pattern-redacted.
+- Log records of both servers go through `install_log_redaction()` (installed on import of
+  `bot.tracker_store` in the Rasa server and of the ``actions`` package in the action server).
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from collections.abc import Callable, Iterable
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+from bot.policy.password import password_spans
+from bot.settings import get_settings
+
+
+class Kind(str, Enum):
+    """A kind of personal data and its placeholder."""
+
+    CARD = "[carte]"
+    DATE = "[date]"
+    PHONE = "[téléphone]"
+    EMAIL = "[courriel]"
+    PASSWORD = "[mot de passe]"
+    TOKEN = "[jeton]"
+
+
+PLACEHOLDERS = tuple(kind.value for kind in Kind)
+_PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
+
+# A slot whose name holds one of these fragments stores only its placeholder.
+PERSONAL_SLOT_FRAGMENTS: tuple[tuple[str, Kind], ...] = (
+    ("card_digits", Kind.CARD),
+    ("card_number", Kind.CARD),
+    ("birth", Kind.DATE),
+    ("phone", Kind.PHONE),
+    ("email", Kind.EMAIL),
+    ("courriel", Kind.EMAIL),
+    ("password", Kind.PASSWORD),
+    ("token", Kind.TOKEN),
+)
+# Entities whose value is personal whatever it looks like.
+PERSONAL_ENTITIES = {"card_digits": Kind.CARD, "birth_date": Kind.DATE, "phone_number": Kind.PHONE, "email": Kind.EMAIL}
+
+MIN_CARD_DIGITS = 5
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_SPOKEN_EMAIL = re.compile(
+    r"[\w.\-]+(?:\s+(?:point|tiret)\s+[\w\-]+)*\s+(?:arobase|at)\s+[\w\-]+(?:\s+point\s+[\w\-]+)+",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
+_PAREN_PHONE = re.compile(r"(?:\+?1[\s.\-]?)?\(\d{3}\)\s?\d{3}[\s.\-]?\d{4}(?!\d)")
+_DIGIT_RUN = re.compile(r"(?<![\w])\+?\d+(?:(?:[ \-./]|, )\d+)*(?!\d)")
+_NUMERIC_DATE = re.compile(
+    r"(?:19|20)\d{2}[\-./ ](?:0?[1-9]|1[0-2])[\-./ ](?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])[\-./ ](?:0?[1-9]|1[0-2])[\-./ ](?:(?:19|20)\d{2}|\d{2})"
+    r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+)
+_MONTHS = (
+    r"janvier|janv\.?|f[ée]vrier|f[ée]vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?|ao[uû]t"
+    r"|septembre|sept\.?|octobre|oct\.?|novembre|nov\.?|d[ée]cembre|d[ée]c\.?"
+)
+_NUMBER_WORDS = (
+    r"z[ée]ro|une?|premier|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
+    r"|quinze|seize|vingts?|trente|quarante|cinquante|soixante|cents?|mille|et"
+)
+_NUMBER_PHRASE = rf"(?:{_NUMBER_WORDS})(?:[\s\-]+(?:{_NUMBER_WORDS}))*"
+_DAY = rf"(?:1er|\d{{1,2}}|{_NUMBER_PHRASE})"
+_YEAR = rf"(?:\d{{4}}|'?\d{{2}}|{_NUMBER_PHRASE})"
+_TEXT_DATE = re.compile(
+    rf"\b(?:{_DAY}\s+(?:{_MONTHS})(?:\s+{_YEAR})?|(?:{_MONTHS})\s+(?:\d{{4}}|{_NUMBER_PHRASE}))(?![\w])",
+    re.IGNORECASE,
+)
+_SPOKEN_DIGITS = re.compile(
+    r"\b(?:z[ée]ro|un|deux|trois|quatre|cinq|six|sept|huit|neuf)"
+    r"(?:[\s,\-]+(?:z[ée]ro|un|deux|trois|quatre|cinq|six|sept|huit|neuf)){4,}\b",
+    re.IGNORECASE,
+)
+_PASSWORD_CONTEXT = re.compile(r"(?P<key>\b(?:password\w*|mot de passe)\s*[:=]\s*)(?P<value>[^\s,;}]+)", re.I)
+# Tokens in log lines that are code, not typed text: snake_case and dotted names, paths, URLs.
+_LOG_CODE_TOKEN = re.compile(r"^(?:[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+|\S*/\S*|[A-Z]\w*\.\w+(?:\.\w+)*)$")
+
+Span = tuple[int, int, Kind]
+
+
+@lru_cache(maxsize=1)
+def public_contacts() -> frozenset[str]:
+    """The city's public phone numbers (digits only) and emails (lower case), read from the contact file."""
+    path = get_settings().contact_config
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return frozenset()
+    found = {m.group().lower() for m in _EMAIL.finditer(text)}
+    for match in _DIGIT_RUN.finditer(text):
+        digits = _digits(match.group())
+        if len(digits) in (7, 10, 11):
+            found.add(digits[-10:])
+    return frozenset(found)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _is_public(text: str, kind: Kind) -> bool:
+    public = public_contacts()
+    if kind is Kind.EMAIL:
+        return text.lower() in public
+    if kind is Kind.PHONE:
+        return _digits(text)[-10:] in public
+    return False
+
+
+def _classify_digit_run(run: str) -> Kind | None:
+    """What a run of grouped digits is, or None when it is too short to be personal."""
+    digits = _digits(run)
+    bare = run.lstrip("+")
+    if _NUMERIC_DATE.fullmatch(bare):
+        return Kind.DATE
+    groups = re.split(r"[ \-./]|, ", bare)
+    if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
+        if len(groups) == 1 or [len(g) for g in groups[-3:]] == [3, 3, 4] or run.startswith("+"):
+            return Kind.PHONE
+    if len(digits) == 7 and [len(g) for g in groups] == [3, 4]:
+        return Kind.PHONE
+    if len(digits) >= MIN_CARD_DIGITS:
+        return Kind.CARD
+    return None
+
+
+def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> list[Span]:
+    """The personal spans of ``text``, without overlaps, in order.
+
+    ``passwords``: also look for password-like tokens (texts people typed).
+    ``log_line``: a log line; code-like tokens (snake_case names, paths) are not passwords.
+    """
+    taken: list[Span] = [(m.start(), m.end(), Kind.PASSWORD) for m in _PLACEHOLDER.finditer(text)]
+    protected = len(taken)
+
+    def add(start: int, end: int, kind: Kind) -> None:
+        if all(end <= s or start >= e for s, e, _ in taken):
+            taken.append((start, end, kind))
+
+    for pattern, kind in ((_TOKEN, Kind.TOKEN), (_EMAIL, Kind.EMAIL), (_SPOKEN_EMAIL, Kind.EMAIL)):
+        for match in pattern.finditer(text):
+            if not _is_public(match.group(), kind):
+                add(match.start(), match.end(), kind)
+    for match in _PAREN_PHONE.finditer(text):
+        if not _is_public(match.group(), Kind.PHONE):
+            add(match.start(), match.end(), Kind.PHONE)
+    for match in _TEXT_DATE.finditer(text):
+        add(match.start(), match.end(), Kind.DATE)
+    for match in _DIGIT_RUN.finditer(text):
+        kind = _classify_digit_run(match.group())
+        if kind is not None and not _is_public(match.group(), kind):
+            add(match.start(), match.end(), kind)
+    for match in _SPOKEN_DIGITS.finditer(text):
+        add(match.start(), match.end(), Kind.CARD)
+    for match in _PASSWORD_CONTEXT.finditer(text):
+        add(match.start("value"), match.end("value"), Kind.PASSWORD)
+    if passwords:
+        for start, end in password_spans(text):
+            if log_line and _LOG_CODE_TOKEN.match(text[start:end].strip("'\"()[]{},:;")):
+                continue
+            add(start, end, Kind.PASSWORD)
+    return sorted(taken[protected:])
+
+
+def redact_text(text: str, *, passwords: bool = True, log_line: bool = False) -> str:
+    """``text`` with every personal span replaced by its placeholder."""
+    if not text:
+        return text
+    for start, end, kind in reversed(find_spans(text, passwords=passwords, log_line=log_line)):
+        text = text[:start] + kind.value + text[end:]
+    return text
+
+
+def contains_personal_data(text: str) -> bool:
+    """Whether ``text`` still holds something `redact_text` would replace."""
+    return bool(find_spans(text))
+
+
+def _deep(value: Any, redact: Callable[[str], str]) -> Any:
+    """``value`` with every string inside redacted (dict keys kept)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _deep(item, redact) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_deep(item, redact) for item in value]
+    return value
+
+
+def _typed_text(text: str) -> str:
+    """A text a person typed or said: every detector, passwords included."""
+    return redact_text(text)
+
+
+def _structured_text(text: str) -> str:
+    """A string inside structured data (payloads, metadata, bot texts): identifiers are not passwords."""
+    return redact_text(text, passwords=True, log_line=True)
+
+
+def slot_kind(name: str) -> Kind | None:
+    """The kind of personal data a slot holds, from its name, or None."""
+    lowered = name.lower()
+    for fragment, kind in PERSONAL_SLOT_FRAGMENTS:
+        if fragment in lowered:
+            return kind
+    return None
+
+
+def redact_slot_value(name: str, value: Any) -> Any:
+    """The value a slot is stored with: its placeholder when personal, else pattern-redacted."""
+    if value is None or isinstance(value, bool):
+        return value
+    kind = slot_kind(name)
+    if kind is not None:
+        return kind.value
+    return _deep(value, _structured_text)
+
+
+def _redact_entities(entities: Iterable[Any]) -> list[Any]:
+    redacted = []
+    for entity in entities:
+        if not isinstance(entity, dict):
+            redacted.append(_deep(entity, _typed_text))
+            continue
+        entity = dict(entity)
+        kind = PERSONAL_ENTITIES.get(str(entity.get("entity")))
+        for key in ("value", "text"):
+            if key in entity and entity[key] is not None:
+                entity[key] = kind.value if kind else _deep(entity[key], _typed_text)
+        redacted.append(entity)
+    return redacted
+
+
+def redact_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a serialised Rasa event with its personal data replaced by placeholders."""
+    event = copy.deepcopy(event)
+    kind = event.get("event")
+    if isinstance(event.get("text"), str):
+        event["text"] = _typed_text(event["text"]) if kind == "user" else _structured_text(event["text"])
+    if kind == "user" and isinstance(event.get("parse_data"), dict):
+        parse_data = event["parse_data"]
+        if isinstance(parse_data.get("text"), str):
+            parse_data["text"] = _typed_text(parse_data["text"])
+        if isinstance(parse_data.get("entities"), list):
+            parse_data["entities"] = _redact_entities(parse_data["entities"])
+    if isinstance(event.get("entities"), list):
+        event["entities"] = _redact_entities(event["entities"])
+    if kind == "slot" and "value" in event:
+        event["value"] = redact_slot_value(str(event.get("name", "")), event["value"])
+    for key in ("metadata", "data"):
+        if event.get(key):
+            event[key] = _deep(event[key], _structured_text)
+    return event
+
+
+# --- Logs ---
+
+
+def redact_log_message(message: str) -> str:
+    """A log line with its personal data replaced (code-like tokens are left readable)."""
+    return redact_text(message, log_line=True)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts the message and the traceback of every record it sees.
+
+    Usable in a ``logging.config.dictConfig`` file as ``{"()": "bot.privacy.RedactingFilter"}``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        _redact_record(record)
+        return True
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    if getattr(record, "_redacted", False):
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed log call must not hide the record
+        message = str(record.msg)
+    record.msg = redact_log_message(message)
+    record.args = None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = redact_log_message(logging.Formatter().formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = redact_log_message(record.stack_info)
+    record._redacted = True
+
+
+_installed_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def install_log_redaction() -> None:
+    """Redact every log record of this process at its creation, whatever logger or handler emits it.
+
+    Idempotent. Installed as a log-record factory, so it also covers handlers configured later
+    (Sanic's, Rasa's file and console handlers).
+    """
+    global _installed_factory
+    current = logging.getLogRecordFactory()
+    if current is _installed_factory:
+        return
+    previous = current
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    _installed_factory = factory
+    logging.setLogRecordFactory(factory)
