@@ -14,6 +14,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.backend.commands import add_backend_commands
 
     add_backend_commands(sub)
+    # Help-desk deflection report (bot/analytics/commands.py).
+    from bot.analytics.commands import add_report_command
+
+    add_report_command(sub)
     return parser
 
 
