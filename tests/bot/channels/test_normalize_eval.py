@@ -11,10 +11,10 @@ EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
 PROFILES = EVAL_DIR / "spoken_profiles_fr.jsonl"
 RHAPSODIE = EVAL_DIR / "spoken_fr_rhapsodie.jsonl"
 DIGIT = re.compile(r"\d")
-# Cardinal number words: a line holding none of them must come out without any digit.
+# Number words (and "premier", as in "le premier octobre"): a line holding none of them must come out without any digit.
 NUMBER_WORD = re.compile(
     r"\b(?:zéro|un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize"
-    r"|vingts?|trente|quarante|cinquante|soixante|cents?|mille|mil)\b"
+    r"|vingts?|trente|quarante|cinquante|soixante|cents?|mille|mil|premier)\b"
 )
 
 
