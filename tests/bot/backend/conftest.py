@@ -156,6 +156,12 @@ def row_counts(engine: Engine) -> dict[str, int]:
 
 
 @pytest.fixture
+def count_rows():
+    """`count_rows(engine)` -> rows per backend table."""
+    return row_counts
+
+
+@pytest.fixture
 def counts(seeded):
     """`counts()` -> rows per table of the seeded database."""
     return lambda: row_counts(seeded)
