@@ -37,7 +37,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from bot.policy.password import password_spans
+from bot.policy.password import looks_like_password, password_spans
 from bot.settings import get_settings
 
 
@@ -104,9 +104,12 @@ _SPOKEN_DIGITS = re.compile(
     r"(?:[\s,\-]+(?:z[ée]ro|un|deux|trois|quatre|cinq|six|sept|huit|neuf)){4,}\b",
     re.IGNORECASE,
 )
-_PASSWORD_CONTEXT = re.compile(r"(?P<key>\b(?:password\w*|mot de passe)\s*[:=]\s*)(?P<value>[^\s,;}]+)", re.I)
+_PASSWORD_CONTEXT = re.compile(
+    r"\b(?:password\w*|mot de passe)\s*[:=]\s*[«\"'“]?\s*(?P<value>[^\s,;}«»\"'“”]+)", re.IGNORECASE
+)
+_WRAPPERS = "'\"()[]{}<>,;:«»“”"
 # Tokens in log lines that are code, not typed text: snake_case and dotted names, paths, URLs.
-_LOG_CODE_TOKEN = re.compile(r"^(?:[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+|\S*/\S*|[A-Z]\w*\.\w+(?:\.\w+)*)$")
+_LOG_CODE_TOKEN = re.compile(r"^(?:[a-z][a-z0-9]*(?:[_.\-][a-z0-9]+)+|\S*/\S*|[A-Z]\w*\.\w+(?:\.\w+)*)$")
 
 Span = tuple[int, int, Kind]
 
@@ -189,9 +192,14 @@ def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> 
         add(match.start("value"), match.end("value"), Kind.PASSWORD)
     if passwords:
         for start, end in password_spans(text):
-            if log_line and _LOG_CODE_TOKEN.match(text[start:end].strip("'\"()[]{},:;")):
+            token = text[start:end]
+            core = token.strip(_WRAPPERS)
+            if not core:
                 continue
-            add(start, end, Kind.PASSWORD)
+            if log_line and (_LOG_CODE_TOKEN.match(core) or not looks_like_password(core)):
+                continue
+            start += token.index(core)
+            add(start, start + len(core), Kind.PASSWORD)
     return sorted(taken[protected:])
 
 
@@ -276,6 +284,8 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
             parse_data["text"] = _typed_text(parse_data["text"])
         if isinstance(parse_data.get("entities"), list):
             parse_data["entities"] = _redact_entities(parse_data["entities"])
+        if parse_data.get("metadata"):
+            parse_data["metadata"] = _deep(parse_data["metadata"], _structured_text)
     if isinstance(event.get("entities"), list):
         event["entities"] = _redact_entities(event["entities"])
     if kind == "slot" and "value" in event:

@@ -1,0 +1,210 @@
+"""A SQL tracker store that stores every event redacted, keeps personal slots usable for a while, and purges.
+
+Use it in endpoints.yml as ``type: bot.tracker_store.RedactingSQLTrackerStore``; the database comes
+from ``BOT_TRACKER_STORE_URL`` (SQLite file ``var/tracker.db`` by default, PostgreSQL in production)
+unless endpoints.yml gives a ``url``.
+
+Rasa's cycle: each turn retrieves the tracker from the store, runs with the in-memory tracker (real
+values) and saves the new events. Saving writes them redacted (`bot.privacy.redact_event`); the real
+value of each redacted slot goes to a `SlotVault` for ``personal_slot_ttl_seconds``, keyed by
+conversation, slot and event time. Retrieving puts the real values back into the slot events, so a
+form's card digits and birth date survive from one turn to the next; once expired, a personal slot
+reads ``None``. The vault is in process by default; with several Rasa instances it is Redis
+(``BOT_SLOT_VAULT_URL=redis://...``), held in memory only and expiring on its own.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot.privacy import install_log_redaction, redact_event, slot_kind
+from bot.settings import get_settings
+
+install_log_redaction()
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+class SlotVault(Protocol):
+    """A short-lived store of the real values of redacted slots, per conversation."""
+
+    def put(self, sender_id: str, key: str, value: Any) -> None:
+        """Keep ``value`` under ``key`` for this conversation; refreshes the conversation's expiry."""
+
+    def values(self, sender_id: str) -> dict[str, Any]:
+        """The values kept for this conversation and not expired."""
+
+    def forget(self, sender_id: str) -> None:
+        """Drop everything kept for this conversation."""
+
+
+class InMemorySlotVault:
+    """The slot vault of one process; enough with one Rasa instance or sticky routing."""
+
+    def __init__(self, ttl_seconds: int, clock: Clock = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._items: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def put(self, sender_id: str, key: str, value: Any) -> None:
+        self._drop_expired()
+        _, values = self._items.get(sender_id, (0.0, {}))
+        values[key] = value
+        self._items[sender_id] = (self._clock() + self._ttl, values)
+
+    def values(self, sender_id: str) -> dict[str, Any]:
+        self._drop_expired()
+        return dict(self._items.get(sender_id, (0.0, {}))[1])
+
+    def forget(self, sender_id: str) -> None:
+        self._items.pop(sender_id, None)
+
+    def _drop_expired(self) -> None:
+        now = self._clock()
+        for sender_id in [s for s, (expiry, _) in self._items.items() if expiry <= now]:
+            del self._items[sender_id]
+
+
+class RedisSlotVault:
+    """The slot vault shared by several Rasa instances: one Redis hash per conversation, with a TTL."""
+
+    PREFIX = "bot:slot-vault:"
+
+    def __init__(self, url: str, ttl_seconds: int) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+        self._ttl = ttl_seconds
+
+    def put(self, sender_id: str, key: str, value: Any) -> None:
+        name = self.PREFIX + sender_id
+        pipe = self._redis.pipeline()
+        pipe.hset(name, key, json.dumps(value))
+        pipe.expire(name, self._ttl)
+        pipe.execute()
+
+    def values(self, sender_id: str) -> dict[str, Any]:
+        raw = self._redis.hgetall(self.PREFIX + sender_id)
+        return {key.decode(): json.loads(value) for key, value in raw.items()}
+
+    def forget(self, sender_id: str) -> None:
+        self._redis.delete(self.PREFIX + sender_id)
+
+
+def make_slot_vault() -> SlotVault:
+    """The vault the settings ask for: Redis when ``BOT_SLOT_VAULT_URL`` is set, else in process."""
+    settings = get_settings()
+    if settings.slot_vault_url:
+        return RedisSlotVault(settings.slot_vault_url, settings.personal_slot_ttl_seconds)
+    return InMemorySlotVault(settings.personal_slot_ttl_seconds)
+
+
+def _slot_key(event: dict[str, Any]) -> str:
+    """The vault key of one slot event: slot name and event time (exact, as JSON writes floats)."""
+    return f"{event.get('name')}@{event.get('timestamp')!r}"
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """Rasa's SQL tracker store, storing and streaming events only after redaction."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        slot_vault: SlotVault | None = None,
+        **kwargs: Any,
+    ) -> None:
+        url = host if host and "://" in host else get_settings().tracker_store_url
+        for key in ("dialect", "db", "port", "username", "password", "login_db", "query"):
+            kwargs.pop(key, None)
+        self.slot_vault = slot_vault if slot_vault is not None else make_slot_vault()
+        super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).all()
+            events = [json.loads(row.data) for row in rows]
+        if not (self.domain and events):
+            return None
+        kept = self.slot_vault.values(sender_id)
+        for event in events:
+            if event.get("event") != "slot":
+                continue
+            key = _slot_key(event)
+            if key in kept:
+                event["value"] = kept[key]
+            elif (kind := slot_kind(str(event.get("name", "")))) is not None and event.get("value") == kind.value:
+                event["value"] = None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's new events, redacted; keep real values of redacted slots in the vault."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                stored = redact_event(data)
+                if data.get("event") == "slot" and stored.get("value") != data.get("value"):
+                    self.slot_vault.put(tracker.sender_id, _slot_key(data), data.get("value"))
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=(stored.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=stored.get("name"),
+                        data=json.dumps(stored),
+                    )
+                )
+            session.commit()
+        logger.debug("Tracker of conversation '%s' stored, redacted", tracker.sender_id)
+
+    async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
+        """Publish new events to the event broker, redacted like the stored ones."""
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **redact_event(event.as_dict())})
+
+
+def purge_conversations(engine: sa.engine.Engine, older_than_days: int, now: datetime | None = None) -> int:
+    """Delete every event of the conversations whose last event is older than the cut-off; their count."""
+    if older_than_days < 0:
+        raise ValueError("older_than_days must be zero or more")
+    now = now or datetime.now(timezone.utc)
+    cutoff = (now - timedelta(days=older_than_days)).timestamp()
+    events = SQLTrackerStore.SQLEvent.__table__
+    last_event = sa.func.max(events.c.timestamp)
+    stale = sa.select(events.c.sender_id).group_by(events.c.sender_id).having(last_event < cutoff)
+    with engine.begin() as connection:
+        if not sa.inspect(connection).has_table(events.name):
+            return 0
+        senders = [row[0] for row in connection.execute(stale)]
+        for start in range(0, len(senders), 500):
+            batch = senders[start : start + 500]
+            connection.execute(events.delete().where(events.c.sender_id.in_(batch)))
+    return len(senders)
+
+
+def purge_tracker_store(older_than_days: int, url: str | None = None, now: datetime | None = None) -> int:
+    """Purge the tracker store at ``url`` (the settings' by default); the number of conversations deleted."""
+    engine = sa.create_engine(url or get_settings().tracker_store_url, future=True)
+    try:
+        return purge_conversations(engine, older_than_days, now)
+    finally:
+        engine.dispose()

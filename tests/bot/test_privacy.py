@@ -1,0 +1,183 @@
+"""Redaction of personal data: what people type, events as stored, and log records."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.privacy import (
+    PLACEHOLDERS,
+    RedactingFilter,
+    install_log_redaction,
+    redact_event,
+    redact_log_message,
+    redact_slot_value,
+    redact_text,
+    slot_kind,
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Les 6 derniers chiffres : 123456", "Les 6 derniers chiffres : [carte]"),
+        ("c'est 123 456", "c'est [carte]"),
+        ("1 2 3 4 5 6", "[carte]"),
+        ("ma carte 6298 4512 3456 7890", "ma carte [carte]"),
+        ("un deux trois quatre cinq six", "[carte]"),
+        ("je suis née le 12 mars 1985", "je suis née le [date]"),
+        ("né le 1er mars 1985", "né le [date]"),
+        ("1985-03-12", "[date]"),
+        ("12/03/1985", "[date]"),
+        ("12.03.85", "[date]"),
+        ("19850312", "[date]"),
+        ("douze mars mille neuf cent quatre-vingt-cinq", "[date]"),
+        ("mon numéro est le 450 555-0123", "mon numéro est le [téléphone]"),
+        ("(450) 555-0123", "[téléphone]"),
+        ("+1 450 555 0123", "[téléphone]"),
+        ("4505550123", "[téléphone]"),
+        ("555-0123", "[téléphone]"),
+        ("marie.tremblay@example.com", "[courriel]"),
+        ("Mon courriel: Jean.Gagnon+loisirs@Example.QC.CA.", "Mon courriel: [courriel]."),
+        ("marie point tremblay arobase example point com", "[courriel]"),
+        ("mon mot de passe Soleil2024! est refusé", "mon mot de passe [mot de passe] est refusé"),
+        ("mot de passe : « motdepasse »", "mot de passe : « [mot de passe] »"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "[jeton]"),
+    ],
+)
+def test_personal_data_people_type_is_replaced_by_its_placeholder(typed, expected):
+    assert redact_text(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "ordinary",
+    [
+        "Bonjour, comment créer un compte?",
+        "Appelez le 450 961-2001, poste 4000, pendant nos heures d'ouverture.",
+        "Écrivez à loisirs@ville.terrebonne.qc.ca",
+        "Vous devez 45,00 $ pour Natation – Niveau 3.",
+        "La session d'hiver 2027 commence en janvier.",
+        "Soccer U12, de 19 h à 20 h 30",
+        "940, montée Masson, bureau 102",
+        "",
+    ],
+)
+def test_ordinary_french_and_the_citys_own_contacts_stay_as_they_are(ordinary):
+    assert redact_text(ordinary) == ordinary
+
+
+def test_redaction_is_idempotent():
+    once = redact_text("carte 123456, née le 12 mars 1985, marie@example.com, Soleil2024!")
+    assert once == "carte [carte], née le [date], [courriel], [mot de passe]"
+    assert redact_text(once) == once
+
+
+def test_several_kinds_in_one_message():
+    text = "Je suis Marie, carte 123456, née le 1985-03-12, tél. 450 555-0123, marie.tremblay@example.com"
+    assert redact_text(text) == "Je suis Marie, carte [carte], née le [date], tél. [téléphone], [courriel]"
+
+
+def test_a_hundred_kilobyte_message_is_redacted_whole():
+    text = ("inscription 123456 " * 5_300)[:100_000]
+    redacted = redact_text(text)
+    assert "123456" not in redacted
+    assert redacted.count("[carte]") == text.count("123456")
+
+
+@pytest.mark.parametrize(
+    ("slot", "kind"),
+    [("card_digits", "[carte]"), ("birth_date", "[date]"), ("phone_number", "[téléphone]"),
+     ("email", "[courriel]"), ("password_candidate", "[mot de passe]"), ("requested_slot", None)],
+)
+def test_personal_slots_are_known_by_name(slot, kind):
+    found = slot_kind(slot)
+    assert (found.value if found else None) == kind
+
+
+def test_slot_values_personal_by_name_or_by_pattern():
+    assert redact_slot_value("card_digits", "123456") == "[carte]"
+    assert redact_slot_value("birth_date", "1985-03-12") == "[date]"
+    assert redact_slot_value("card_digits", None) is None
+    assert redact_slot_value("requested_slot", "card_digits") == "card_digits"
+    assert redact_slot_value("identified", True) is True
+    assert redact_slot_value("note", "rappeler au 450 555-0123") == "rappeler au [téléphone]"
+
+
+def user_event() -> dict:
+    return {
+        "event": "user",
+        "timestamp": 1.5,
+        "text": "carte 123456 née le 12 mars 1985",
+        "parse_data": {
+            "text": "carte 123456 née le 12 mars 1985",
+            "intent": {"name": "inform", "confidence": 0.9},
+            "entities": [
+                {"entity": "card_digits", "value": "123456", "start": 6, "end": 12},
+                {"entity": "birth_date", "value": "12 mars 1985", "start": 20, "end": 32},
+            ],
+            "intent_ranking": [{"name": "inform", "confidence": 0.9}],
+        },
+        "input_channel": "rest",
+        "message_id": "abc",
+        "metadata": {"token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "page": "/profil"},
+    }
+
+
+def test_a_user_event_is_stored_without_its_personal_data():
+    original = user_event()
+    stored = redact_event(original)
+    assert stored["text"] == stored["parse_data"]["text"] == "carte [carte] née le [date]"
+    assert [e["value"] for e in stored["parse_data"]["entities"]] == ["[carte]", "[date]"]
+    assert stored["metadata"] == {"token": "[jeton]", "page": "/profil"}
+    assert stored["parse_data"]["intent"] == {"name": "inform", "confidence": 0.9}
+    assert original == user_event(), "the event given is not modified"
+
+
+def test_bot_and_slot_events_are_redacted_and_names_of_actions_kept():
+    bot = redact_event(
+        {"event": "bot", "text": "Votre carte expire le 31 mars 2027. Appelez le 450 961-2001.",
+         "data": {"buttons": [{"title": "Oui", "payload": "/affirm"}]},
+         "metadata": {"utter_action": "utter_card_expiry_date"}}
+    )
+    assert bot["text"] == "Votre carte expire le [date]. Appelez le 450 961-2001."
+    assert bot["metadata"] == {"utter_action": "utter_card_expiry_date"}
+    assert bot["data"]["buttons"][0]["payload"] == "/affirm"
+    slot = redact_event({"event": "slot", "name": "email", "value": "marie@example.com"})
+    assert slot["value"] == "[courriel]"
+    action = redact_event({"event": "action", "name": "action_link_card_form", "policy": "RulePolicy"})
+    assert action == {"event": "action", "name": "action_link_card_form", "policy": "RulePolicy"}
+
+
+def test_log_lines_keep_code_names_and_lose_personal_data():
+    line = ("Received user message 'Soleil2024! et 123456' with intent '{'name': 'password_rejected'}' "
+            "slot card_digits: 123456, email: marie@example.com, file /work/models/model-1a2b.tar.gz")
+    assert redact_log_message(line) == (
+        "Received user message '[mot de passe] et [carte]' with intent '{'name': 'password_rejected'}' "
+        "slot card_digits: [carte], email: [courriel], file /work/models/model-1a2b.tar.gz"
+    )
+
+
+def test_every_log_record_is_redacted_once_installed(caplog):
+    install_log_redaction()
+    install_log_redaction()
+    logger = logging.getLogger("tests.privacy")
+    with caplog.at_level(logging.DEBUG, logger="tests.privacy"):
+        logger.info("user %s born %s wrote %r", "marie@example.com", "1985-03-12", "mot de passe: Hiver2026#")
+        try:
+            raise ValueError("bad card 123456")
+        except ValueError:
+            logger.exception("failed for 450 555-0123")
+    text = caplog.text
+    for secret in ("marie@example.com", "1985-03-12", "Hiver2026#", "123456", "555-0123"):
+        assert secret not in text
+    assert "[courriel]" in text and "[date]" in text and "[mot de passe]" in text and "[carte]" in text
+
+
+def test_the_filter_redacts_records_for_a_logging_config_file():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "card %s", ("123456",), None)
+    assert RedactingFilter().filter(record)
+    assert record.getMessage() == "card [carte]"
+
+
+def test_placeholders_are_the_typed_ones_of_the_brief():
+    assert set(PLACEHOLDERS) >= {"[carte]", "[date]", "[téléphone]", "[courriel]", "[mot de passe]"}
