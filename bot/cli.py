@@ -18,7 +18,25 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.analytics.commands import add_report_command
 
     add_report_command(sub)
+    # Retention: delete old conversations from the tracker store (bot/tracker_store.py).
+    purge = sub.add_parser("purge", help="supprimer les conversations plus anciennes que N jours")
+    purge.add_argument("--older-than-days", type=int, default=None, metavar="N",
+                       help="âge en jours (défaut : BOT_RETENTION_DAYS, 90)")
+    purge.set_defaults(func=_purge)
     return parser
+
+
+def _purge(args: argparse.Namespace) -> int:
+    """Delete the conversations whose last message is older than N days; print how many."""
+    from bot.settings import get_settings
+    from bot.tracker_store import purge_tracker_store
+
+    days = get_settings().retention_days if args.older_than_days is None else args.older_than_days
+    if days < 0:
+        print("Erreur : le nombre de jours doit être positif ou nul.", file=sys.stderr)
+        return 2
+    print(f"{purge_tracker_store(days)} conversation(s) de plus de {days} jour(s) supprimée(s).")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

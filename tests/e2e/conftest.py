@@ -51,6 +51,12 @@ class RasaStack:
     workdir: Path
     env: dict[str, str]
     processes: list[subprocess.Popen] = field(default_factory=list)
+    api_token: str | None = None
+
+    @property
+    def api_params(self) -> dict[str, str]:
+        """The query parameters of the Rasa HTTP API: its token when the server has one."""
+        return {"token": self.api_token} if self.api_token else {}
 
     @property
     def tracker_db(self) -> Path:
@@ -70,7 +76,7 @@ class RasaStack:
         return "\n".join(m.get("text", "") for m in self.talk(sender, text, metadata))
 
     def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params=self.api_params, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -85,7 +91,7 @@ def _wait_until_up(stack: RasaStack) -> None:
             if proc.poll() is not None:
                 pytest.fail(f"a server stopped at start:\n{stack.logs()[-4000:]}")
         try:
-            status = requests.get(f"{stack.url}/status", timeout=2)
+            status = requests.get(f"{stack.url}/status", params=stack.api_params, timeout=2)
             health = requests.get(f"{stack.actions_url}/health", timeout=2)
             if status.ok and status.json().get("model_file") and health.ok:
                 return
@@ -95,8 +101,14 @@ def _wait_until_up(stack: RasaStack) -> None:
     pytest.fail(f"servers not up after {START_TIMEOUT_S} s:\n{stack.logs()[-4000:]}")
 
 
-def start_stack(workdir: Path, model: Path, extra_env: dict[str, str] | None = None) -> RasaStack:
-    """Seed a fresh account database and start both servers on free ports."""
+def start_stack(
+    workdir: Path, model: Path, extra_env: dict[str, str] | None = None, rasa_args: list[str] | None = None,
+    api_token: str | None = None,
+) -> RasaStack:
+    """Seed a fresh account database and start both servers on free ports.
+
+    ``rasa_args``: more options of `rasa run`; ``api_token``: its `--auth-token`, used by the helpers.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
     env = dict(os.environ)
@@ -115,7 +127,10 @@ def start_stack(workdir: Path, model: Path, extra_env: dict[str, str] | None = N
     endpoints = endpoints.replace("127.0.0.1:5055", f"127.0.0.1:{actions_port}")
     endpoints = endpoints.replace("var/tracker.db", str(workdir / "tracker.db"))
     (workdir / "endpoints.yml").write_text(endpoints)
-    stack = RasaStack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", workdir, env)
+    stack = RasaStack(
+        f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", workdir, env, api_token=api_token
+    )
+    rasa_args = list(rasa_args or []) + (["--auth-token", api_token] if api_token else [])
     actions_log = open(workdir / "actions.log", "w")  # noqa: SIM115 - closed with the process
     stack.processes.append(
         subprocess.Popen(
@@ -127,7 +142,8 @@ def start_stack(workdir: Path, model: Path, extra_env: dict[str, str] | None = N
     stack.processes.append(
         subprocess.Popen(
             [str(BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(model),
-             "--endpoints", str(workdir / "endpoints.yml"), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+             "--endpoints", str(workdir / "endpoints.yml"), "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+             *rasa_args],
             cwd=PROJECT_ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT,
         )
     )
