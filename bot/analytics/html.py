@@ -25,7 +25,7 @@ header p{margin:.3rem 0 0}main{padding:1rem 2rem;max-width:1100px}
 section{background:#fff;border-radius:6px;padding:1rem 1.2rem;margin:1rem 0;box-shadow:0 1px 3px #0002}
 h2{font-size:1.15rem;margin:0 0 .6rem}table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}svg{max-width:100%;height:auto}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}svg{max-width:100%;height:auto}
 svg text{font-size:11px;fill:#333}.empty{color:#666;font-style:italic}
 """
 
@@ -76,7 +76,7 @@ def containment_chart(report: Report) -> str:
     if not days:
         return _empty()
     width, height, left, bottom = 760, 220, 40, 40
-    step = (width - left - 20) / max(1, len(days) - 1) if len(days) > 1 else 0
+    step = (width - left - 50) / (len(days) - 1) if len(days) > 1 else 0
     plot = height - bottom - 14
 
     def y_of(rate: float) -> float:
@@ -146,7 +146,10 @@ def heatmap_chart(report: Report) -> str:
 def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], numeric: set[int]) -> str:
     if not rows:
         return _empty()
-    head = "".join(f"<th>{escape(header)}</th>" for header in headers)
+    head = "".join(
+        f'<th class="n">{escape(header)}</th>' if index in numeric else f"<th>{escape(header)}</th>"
+        for index, header in enumerate(headers)
+    )
     body = "".join(
         "<tr>" + "".join(
             f'<td class="n">{escape(cell)}</td>' if index in numeric else f"<td>{escape(cell)}</td>"

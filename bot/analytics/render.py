@@ -33,10 +33,16 @@ def percent(rate: float | None) -> str:
 
 
 def period_label(report: Report) -> str:
-    since = report.since.isoformat() if report.since else "le début"
-    until = report.until.isoformat() if report.until else "aujourd'hui"
-    channel = CHANNEL_LABELS.get(report.channel, "tous les canaux") if report.channel else "tous les canaux"
-    return f"du {since} à {until}, {channel} (heure de {report.timezone})"
+    if report.since and report.until:
+        period = f"du {report.since.isoformat()} au {report.until.isoformat()}"
+    elif report.since:
+        period = f"depuis le {report.since.isoformat()}"
+    elif report.until:
+        period = f"jusqu'au {report.until.isoformat()}"
+    else:
+        period = "toute la période"
+    channel = CHANNEL_LABELS[report.channel] if report.channel else "tous les canaux"
+    return f"Période : {period}, {channel} (fuseau {report.timezone})"
 
 
 def _section(title: str, rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> list[str]:
@@ -49,7 +55,7 @@ def _section(title: str, rows: list[tuple[str, ...]], headers: tuple[str, ...]) 
         out = []
         for index, (cell, width) in enumerate(zip(cells, widths, strict=False)):
             text = str(cell)
-            numeric = index > 0 and text.replace(",", "").replace("\u00a0%", "").replace("–", "").isdigit()
+            numeric = index > 0 and (text == "–" or text.replace(",", "").replace("\u00a0%", "").isdigit())
             out.append(text.rjust(width) if numeric else text.ljust(width))
         return "  ".join(out).rstrip()
 
