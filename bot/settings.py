@@ -35,6 +35,7 @@ class Settings:
     slot_vault_url: str = ""
     personal_slot_ttl_seconds: int = 900
     retention_days: int = 90
+    form_max_failures: int = 3
 
 
 def _env(name: str, default: str) -> str:
@@ -61,4 +62,5 @@ def get_settings() -> Settings:
         slot_vault_url=_env("BOT_SLOT_VAULT_URL", ""),
         personal_slot_ttl_seconds=int(_env("BOT_PERSONAL_SLOT_TTL_SECONDS", "900")),
         retention_days=int(_env("BOT_RETENTION_DAYS", "90")),
+        form_max_failures=int(_env("BOT_FORM_MAX_FAILURES", "3")),
     )
