@@ -36,6 +36,7 @@ class Settings:
     personal_slot_ttl_seconds: int = 900
     retention_days: int = 90
     form_max_failures: int = 3
+    action_server_host: str = "127.0.0.1"
 
 
 def _env(name: str, default: str) -> str:
@@ -63,4 +64,5 @@ def get_settings() -> Settings:
         personal_slot_ttl_seconds=int(_env("BOT_PERSONAL_SLOT_TTL_SECONDS", "900")),
         retention_days=int(_env("BOT_RETENTION_DAYS", "90")),
         form_max_failures=int(_env("BOT_FORM_MAX_FAILURES", "3")),
+        action_server_host=_env("BOT_ACTION_SERVER_HOST", "127.0.0.1"),
     )

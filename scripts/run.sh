@@ -32,13 +32,16 @@ trap cleanup INT TERM EXIT
 .venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions >var/actions.log 2>&1 &
 pids+=($!)
 sed "s#127.0.0.1:5055#127.0.0.1:$ACTIONS_PORT#" endpoints.yml > var/endpoints.run.yml
-.venv/bin/rasa run --enable-api -i 127.0.0.1 -p "$RASA_PORT" -m "$model" \
-  --endpoints var/endpoints.run.yml --credentials credentials.yml --cors "*" >var/rasa.log 2>&1 &
+# The HTTP API needs BOT_RASA_API_TOKEN (?token=...); CORS allows BOT_CORS_ORIGINS only (docs/production.md).
+api_token="$(.venv/bin/python -c 'from bot.settings import get_settings; print(get_settings().rasa_api_token)')"
+read -r -a cors <<<"$(.venv/bin/python -c 'from bot.settings import get_settings; print(*get_settings().cors_origins)')"
+.venv/bin/rasa run --enable-api --auth-token "$api_token" -i 127.0.0.1 -p "$RASA_PORT" -m "$model" \
+  --endpoints var/endpoints.run.yml --credentials credentials.yml ${cors[@]+--cors "${cors[@]}"} >var/rasa.log 2>&1 &
 pids+=($!)
 
 echo "==> Démarrage du serveur Rasa (environ une minute)…"
 start=$(date +%s)
-until curl -sf "http://127.0.0.1:$RASA_PORT/status" >/dev/null 2>&1; do
+until curl -sf "http://127.0.0.1:$RASA_PORT/status?token=$api_token" >/dev/null 2>&1; do
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "Erreur : un serveur s'est arrêté au démarrage; voir var/rasa.log et var/actions.log." >&2; tail -n 20 var/rasa.log >&2; exit 1; }
   done
