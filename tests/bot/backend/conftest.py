@@ -1,8 +1,8 @@
 """Backend fixtures: a migrated database on SQLite (a temp file) and on the real PostgreSQL.
 
 BOT_TEST_BACKENDS=sqlite,postgres chooses the databases (default: both). PostgreSQL tests are
-skipped with a message when the server at 127.0.0.1:5432 does not answer; each test session
-creates its own database there and drops it afterwards.
+skipped with a message when the server (BOT_TEST_POSTGRES_URL, default postgres@127.0.0.1:5432/test)
+does not answer; each test session creates its own database there and drops it afterwards.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from bot.backend.db import make_engine
 from bot.backend.seed import clear, seed
@@ -22,7 +22,9 @@ from bot.backend.service import AccountService
 from bot.backend.setup import migrate
 from bot.settings import get_settings
 
-POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BOT_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
 
 
 def _selected_backends() -> list[str]:
@@ -37,7 +39,8 @@ def _postgres_problem() -> str | None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - any failure means "does not answer"
-        return f"PostgreSQL at 127.0.0.1:5432 does not answer ({type(error).__name__})"
+        where = make_url(POSTGRES_ADMIN_URL)
+        return f"PostgreSQL at {where.host}:{where.port} does not answer ({type(error).__name__})"
     finally:
         engine.dispose()
     return None
@@ -64,7 +67,7 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
     admin = create_engine(POSTGRES_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         engine = make_engine(url)
         migrate(engine)
