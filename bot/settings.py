@@ -37,6 +37,8 @@ class Settings:
     retention_days: int = 90
     form_max_failures: int = 3
     action_server_host: str = "127.0.0.1"
+    ivr_confidence_threshold: float = 0.5
+    ivr_token: str = ""
 
 
 def _env(name: str, default: str) -> str:
@@ -65,4 +67,6 @@ def get_settings() -> Settings:
         retention_days=int(_env("BOT_RETENTION_DAYS", "90")),
         form_max_failures=int(_env("BOT_FORM_MAX_FAILURES", "3")),
         action_server_host=_env("BOT_ACTION_SERVER_HOST", "127.0.0.1"),
+        ivr_confidence_threshold=float(_env("BOT_IVR_CONFIDENCE_THRESHOLD", "0.5")),
+        ivr_token=_env("BOT_IVR_TOKEN", ""),
     )
