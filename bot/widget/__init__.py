@@ -1,0 +1,1 @@
+"""The embeddable web chat widget (static/), its demo page (demo/) and their static server (serve.py)."""

@@ -1,0 +1,152 @@
+"""Static server of the chat widget and its demo page; `python -m bot.widget.serve --port 8080`.
+
+Routes: `/` the demo page (a city page with the widget), `/widget/...` the widget's files (what a
+city's own web server would host), `/demo/...` the demo page's files, `/demo/config.js` the Rasa
+server's address for the demo page, and `/demo-token?as=marie` a signed portal token for a demo
+account (only with `--demo-login`: it logs anyone in as Marie Tremblay, so never in production).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import mimetypes
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from bot.backend.api import BackendUnavailable
+from bot.identity import make_demo_token
+
+logger = logging.getLogger(__name__)
+
+WIDGET_DIR = Path(__file__).resolve().parent
+ROOTS = {"widget": WIDGET_DIR / "static", "demo": WIDGET_DIR / "demo"}
+DEMO_ACCOUNTS = {"marie": "marie.tremblay@example.com"}
+CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+                 ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".LICENSE": "text/plain; charset=utf-8"}
+
+
+class WidgetServer(ThreadingHTTPServer):
+    """An HTTP server that knows the Rasa server's address and whether demo logins are on."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], rasa_url: str, demo_login: bool, database_url: str | None):
+        super().__init__(address, WidgetHandler)
+        self.rasa_url = rasa_url.rstrip("/")
+        self.demo_login = demo_login
+        self.database_url = database_url
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/"
+
+
+class WidgetHandler(BaseHTTPRequestHandler):
+    """GET only: static files under the two roots, the demo's config and its demo tokens."""
+
+    server: WidgetServer
+    server_version = "TerrebonneWidget"
+    sys_version = ""
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        url = urlsplit(self.path)
+        if url.path == "/":
+            self._send_file(ROOTS["demo"] / "index.html")
+        elif url.path == "/demo/config.js":
+            config = {"serverUrl": self.server.rasa_url, "demoLogin": self.server.demo_login}
+            body = f"window.TerrebonneDemo = {json.dumps(config)};\n".encode()
+            self._send(HTTPStatus.OK, body, CONTENT_TYPES[".js"])
+        elif url.path == "/demo-token":
+            self._demo_token(parse_qs(url.query).get("as", [""])[0])
+        else:
+            self._static(url.path)
+
+    def _static(self, path: str) -> None:
+        parts = path.strip("/").split("/", 1)
+        root = ROOTS.get(parts[0])
+        if root is None or len(parts) != 2:
+            self._send(HTTPStatus.NOT_FOUND, b"Introuvable", "text/plain; charset=utf-8")
+            return
+        target = (root / parts[1]).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            self._send(HTTPStatus.NOT_FOUND, b"Introuvable", "text/plain; charset=utf-8")
+            return
+        self._send_file(target)
+
+    def _demo_token(self, who: str) -> None:
+        email = DEMO_ACCOUNTS.get(who)
+        if not self.server.demo_login or email is None:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "Connexion de démonstration indisponible."})
+            return
+        try:
+            token = make_demo_token(email, database_url=self.server.database_url)
+        except ValueError:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "Le compte de démonstration n'existe pas."})
+            return
+        except BackendUnavailable as error:
+            self._send_json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(error)})
+            return
+        self._send_json(HTTPStatus.OK, {"token": token})
+
+    def _send_file(self, path: Path) -> None:
+        content_type = CONTENT_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        self._send(HTTPStatus.OK, path.read_bytes(), content_type)
+
+    def _send_json(self, status: HTTPStatus, payload: dict) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+        # The query string is left out: it is not personal here, but a habit worth keeping.
+        logger.info("%s %s", self.command, urlsplit(self.path).path)
+
+
+def make_server(
+    host: str = "127.0.0.1", port: int = 8080, *, rasa_url: str = "http://127.0.0.1:5005",
+    demo_login: bool = False, database_url: str | None = None,
+) -> WidgetServer:
+    """A server bound to host:port (0: a free port); call `serve_forever()` or `start_in_thread()`."""
+    return WidgetServer((host, port), rasa_url, demo_login, database_url)
+
+
+def start_in_thread(server: WidgetServer) -> threading.Thread:
+    """Serve in a daemon thread; stop with `server.shutdown()` then `server.server_close()`."""
+    thread = threading.Thread(target=server.serve_forever, name="widget-server", daemon=True)
+    thread.start()
+    return thread
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m bot.widget.serve", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005", help="the Rasa server the widget talks to")
+    parser.add_argument("--demo-login", action="store_true", help="serve /demo-token (demo machines only)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    server = make_server(args.host, args.port, rasa_url=args.rasa_url, demo_login=args.demo_login)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

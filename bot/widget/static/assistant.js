@@ -1,0 +1,1107 @@
+/*
+ * Chat widget of the City of Terrebonne's registration assistant: one <script> tag adds a French,
+ * accessible chat panel that talks to Rasa over socket.io, or over REST where sockets are blocked.
+ * Configuration: docs/widget.md.
+ */
+(function () {
+  "use strict";
+
+  if (window.TerrebonneAssistant) {
+    return;
+  }
+
+  var SCRIPT = document.currentScript;
+  var BASE_URL = new URL(".", SCRIPT && SCRIPT.src ? SCRIPT.src : location.href).href;
+  var HISTORY_LIMIT = 100;
+
+  var TEXT = {
+    launcher: "Clavarder avec l'assistant",
+    title: "Assistant des inscriptions en ligne",
+    subtitle: "Ville de Terrebonne",
+    welcome:
+      "Bonjour! Je suis l'assistant virtuel des inscriptions en ligne. " +
+      "Posez-moi votre question sur votre compte, votre mot de passe ou votre Carte Accès Terrebonne.",
+    conversation: "Conversation avec l'assistant",
+    inputLabel: "Votre message",
+    placeholder: "Écrivez votre question…",
+    send: "Envoyer",
+    restart: "Recommencer",
+    restartLabel: "Recommencer une nouvelle conversation",
+    close: "Fermer",
+    closeLabel: "Fermer l'assistant",
+    you: "Vous :",
+    bot: "L'assistant :",
+    suggestions: "Réponses suggérées",
+    newTab: " (s'ouvre dans un nouvel onglet)",
+    typing: "L'assistant écrit…",
+    loading: "Chargement de la conversation…",
+    connecting: "Connexion à l'assistant…",
+    offline:
+      "Le service de clavardage est momentanément indisponible. " +
+      "Vos messages seront envoyés dès le retour de la connexion.",
+    slow: "La réponse prend plus de temps que d'habitude. Vous pouvez patienter ou réessayer.",
+    noReply: "L'assistant n'a pas répondu. Vous pouvez réessayer.",
+    retry: "Réessayer",
+    pending: "En attente d'envoi",
+    restarted: "Nouvelle conversation commencée.",
+  };
+
+  var DEFAULTS = {
+    serverUrl: "http://localhost:5005",
+    socketPath: "/socket.io",
+    transport: "auto",
+    title: TEXT.title,
+    subtitle: TEXT.subtitle,
+    welcome: TEXT.welcome,
+    colors: { primary: "#0b4f8a", onPrimary: "#ffffff" },
+    tokenProvider: null,
+    history: "server",
+    storageKey: "terrebonne-assistant",
+    slowAfterMs: 8000,
+    failAfterMs: 30000,
+    open: false,
+  };
+
+  // ---------------------------------------------------------------- configuration
+
+  function readConfig() {
+    var cfg = {};
+    var key;
+    for (key in DEFAULTS) {
+      cfg[key] = DEFAULTS[key];
+    }
+    var data = SCRIPT ? SCRIPT.dataset : {};
+    var fromData = {
+      serverUrl: data.serverUrl,
+      socketPath: data.socketPath,
+      transport: data.transport,
+      title: data.title,
+      subtitle: data.subtitle,
+      welcome: data.welcome,
+      history: data.history,
+      storageKey: data.storageKey,
+      open: data.open === undefined ? undefined : data.open === "true",
+    };
+    var fromPage = window.TerrebonneAssistantConfig || {};
+    [fromData, fromPage].forEach(function (source) {
+      for (key in source) {
+        if (source[key] !== undefined && source[key] !== null && key in DEFAULTS) {
+          cfg[key] = source[key];
+        }
+      }
+    });
+    cfg.colors = Object.assign({}, DEFAULTS.colors, fromPage.colors || {});
+    if (data.primaryColor) {
+      cfg.colors.primary = data.primaryColor;
+    }
+    cfg.serverUrl = String(cfg.serverUrl).replace(/\/+$/, "");
+    cfg.slowAfterMs = Number(cfg.slowAfterMs);
+    cfg.failAfterMs = Number(cfg.failAfterMs);
+    return cfg;
+  }
+
+  // ---------------------------------------------------------------- storage (never throws)
+
+  function makeStore(area) {
+    var memory = {};
+    function backend() {
+      try {
+        return window[area];
+      } catch (e) {
+        return null;
+      }
+    }
+    return {
+      get: function (key, fallback) {
+        var raw = null;
+        try {
+          raw = backend() ? backend().getItem(key) : memory[key];
+        } catch (e) {
+          raw = memory[key];
+        }
+        if (raw === null || raw === undefined) {
+          return fallback;
+        }
+        try {
+          return JSON.parse(raw);
+        } catch (e) {
+          return fallback;
+        }
+      },
+      set: function (key, value) {
+        var raw = JSON.stringify(value);
+        memory[key] = raw;
+        try {
+          if (backend()) {
+            backend().setItem(key, raw);
+          }
+        } catch (e) {
+          /* quota or privacy mode: the in-memory copy is used */
+        }
+      },
+      remove: function (key) {
+        delete memory[key];
+        try {
+          if (backend()) {
+            backend().removeItem(key);
+          }
+        } catch (e) {
+          /* nothing stored */
+        }
+      },
+    };
+  }
+
+  var local = makeStore("localStorage");
+  var session = makeStore("sessionStorage");
+
+  function newSessionId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+
+  // A short fingerprint (FNV-1a) of who the page says the citizen is: the stored session belongs to
+  // that person only, so a different person on the same browser never sees the previous conversation.
+  function fingerprint(text) {
+    var hash = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) {
+      hash ^= text.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return hash.toString(16);
+  }
+
+  function ownerOf(token) {
+    if (!token) {
+      return "anonymous";
+    }
+    try {
+      var part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      var claims = JSON.parse(atob(part));
+      return fingerprint(String(claims.sub || claims.email || token));
+    } catch (e) {
+      return fingerprint(token);
+    }
+  }
+
+  // ---------------------------------------------------------------- text rendering
+
+  var SAFE_URL = /^(https?:|mailto:|tel:)/i;
+  var INLINE = /\*\*([^*]+?)\*\*|\[([^\]]+)\]\(([^)\s]+)\)|(https?:\/\/[^\s<>()]*[^\s<>().,;:!?'"»])/g;
+
+  function link(href, label) {
+    if (!SAFE_URL.test(href)) {
+      return document.createTextNode(label);
+    }
+    var a = document.createElement("a");
+    a.href = href;
+    a.textContent = label;
+    if (/^https?:/i.test(href)) {
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      var hint = document.createElement("span");
+      hint.className = "sr-only";
+      hint.textContent = TEXT.newTab;
+      a.appendChild(hint);
+    }
+    return a;
+  }
+
+  function appendInline(parent, text) {
+    var last = 0;
+    var match;
+    INLINE.lastIndex = 0;
+    while ((match = INLINE.exec(text)) !== null) {
+      if (match.index > last) {
+        parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      }
+      if (match[1] !== undefined) {
+        var strong = document.createElement("strong");
+        strong.textContent = match[1];
+        parent.appendChild(strong);
+      } else if (match[2] !== undefined) {
+        parent.appendChild(link(match[3], match[2]));
+      } else {
+        parent.appendChild(link(match[4], match[4]));
+      }
+      last = INLINE.lastIndex;
+    }
+    if (last < text.length) {
+      parent.appendChild(document.createTextNode(text.slice(last)));
+    }
+  }
+
+  var BULLET = /^\s*(?:[-*•])\s+/;
+  var NUMBERED = /^\s*\d+[.)]\s+/;
+
+  // Markdown as Rasa responses use it: paragraphs, line breaks, lists, **bold** and links.
+  function renderText(text) {
+    var body = document.createDocumentFragment();
+    var lines = String(text || "").split("\n");
+    var list = null;
+    var paragraph = null;
+    lines.forEach(function (line) {
+      var kind = BULLET.test(line) ? "ul" : NUMBERED.test(line) ? "ol" : null;
+      if (kind) {
+        if (!list || list.tagName.toLowerCase() !== kind) {
+          list = document.createElement(kind);
+          body.appendChild(list);
+        }
+        var item = document.createElement("li");
+        appendInline(item, line.replace(kind === "ul" ? BULLET : NUMBERED, ""));
+        list.appendChild(item);
+        paragraph = null;
+        return;
+      }
+      list = null;
+      if (!line.trim()) {
+        paragraph = null;
+        return;
+      }
+      if (paragraph) {
+        paragraph.appendChild(document.createElement("br"));
+      } else {
+        paragraph = document.createElement("p");
+        body.appendChild(paragraph);
+      }
+      appendInline(paragraph, line);
+    });
+    return body;
+  }
+
+  // Bot messages from the socket channel, the REST channel and the tracker, in one shape.
+  function normaliseBot(message) {
+    var buttons = message.quick_replies || message.buttons || [];
+    var image = message.image || (message.attachment && message.attachment.payload && message.attachment.payload.src);
+    return {
+      from: "bot",
+      text: message.text || "",
+      image: image || null,
+      buttons: buttons.map(function (b) {
+        return { title: String(b.title), payload: String(b.payload) };
+      }),
+    };
+  }
+
+  // ---------------------------------------------------------------- transports
+
+  function postJson(url, body, timeoutMs) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () {
+      controller.abort();
+    }, timeoutMs);
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    }).then(
+      function (response) {
+        clearTimeout(timer);
+        if (!response.ok) {
+          throw { reachable: true, status: response.status };
+        }
+        return response.json();
+      },
+      function (error) {
+        clearTimeout(timer);
+        throw { reachable: error.name === "AbortError", status: 0 };
+      }
+    );
+  }
+
+  function probe(cfg) {
+    return fetch(cfg.serverUrl + "/", { method: "GET", cache: "no-store" }).then(function (r) {
+      if (!r.ok) {
+        throw new Error("HTTP " + r.status);
+      }
+    });
+  }
+
+  // REST: one POST per message; the replies come back in the response.
+  function RestLink(cfg, sessionId, events) {
+    var retryTimer = null;
+    var delay = 1000;
+    var stopped = false;
+
+    function check() {
+      clearTimeout(retryTimer);
+      probe(cfg).then(
+        function () {
+          if (!stopped) {
+            delay = 1000;
+            events.online();
+          }
+        },
+        function () {
+          if (!stopped) {
+            events.offline();
+            retryTimer = setTimeout(check, delay);
+            delay = Math.min(delay * 2, 30000);
+          }
+        }
+      );
+    }
+
+    return {
+      name: "rest",
+      start: check,
+      retry: function () {
+        delay = 1000;
+        check();
+      },
+      stop: function () {
+        stopped = true;
+        clearTimeout(retryTimer);
+      },
+      send: function (item, metadata) {
+        var body = { sender: sessionId, message: item.payload || item.text, metadata: metadata };
+        postJson(cfg.serverUrl + "/webhooks/rest/webhook", body, 2 * cfg.failAfterMs).then(
+          function (replies) {
+            if (stopped) {
+              return;
+            }
+            replies.forEach(function (reply) {
+              events.bot(normaliseBot(reply));
+            });
+            events.turnDone();
+          },
+          function (error) {
+            if (stopped) {
+              return;
+            }
+            if (error.reachable) {
+              events.noReply();
+            } else {
+              events.sendFailed(item);
+              check();
+            }
+          }
+        );
+      },
+    };
+  }
+
+  function loadSocketIo() {
+    if (window.io) {
+      return Promise.resolve(window.io);
+    }
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = BASE_URL + "vendor/socket.io.min.js";
+      tag.async = true;
+      tag.onload = function () {
+        if (window.io) {
+          resolve(window.io);
+        } else {
+          reject(new Error("socket.io-client missing"));
+        }
+      };
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+
+  // socket.io: Rasa's channel with session_persistence; replies arrive as `bot_uttered` events.
+  // In "auto" mode, when the socket cannot connect but the REST webhook answers, sockets are
+  // taken as blocked (a proxy, a firewall) and the conversation goes on over REST.
+  function SocketLink(cfg, sessionId, events, fallBackToRest) {
+    var socket = null;
+    var failures = 0;
+    var stopped = false;
+
+    function tryRest() {
+      probe(cfg).then(
+        function () {
+          if (!stopped && !(socket && socket.connected)) {
+            stop();
+            fallBackToRest();
+          }
+        },
+        function () {
+          /* the server is down altogether: keep reconnecting the socket */
+        }
+      );
+    }
+
+    function stop() {
+      stopped = true;
+      if (socket) {
+        socket.off();
+        socket.disconnect();
+      }
+    }
+
+    return {
+      name: "socket",
+      start: function () {
+        loadSocketIo().then(
+          function (io) {
+            if (stopped) {
+              return;
+            }
+            socket = io(cfg.serverUrl, {
+              path: cfg.socketPath,
+              reconnectionDelay: 1000,
+              reconnectionDelayMax: 10000,
+              timeout: 10000,
+            });
+            socket.on("connect", function () {
+              failures = 0;
+              socket.emit("session_request", { session_id: sessionId });
+            });
+            socket.on("session_confirm", function () {
+              events.online();
+            });
+            socket.on("bot_uttered", function (message) {
+              events.bot(normaliseBot(message));
+            });
+            socket.on("disconnect", function () {
+              if (!stopped) {
+                events.offline();
+              }
+            });
+            socket.on("connect_error", function () {
+              failures += 1;
+              events.offline();
+              if (cfg.transport === "auto" && failures === 2) {
+                tryRest();
+              }
+            });
+          },
+          function () {
+            if (cfg.transport === "auto") {
+              fallBackToRest();
+            } else {
+              events.offline();
+            }
+          }
+        );
+      },
+      retry: function () {
+        if (socket && !socket.connected) {
+          socket.connect();
+        }
+        if (cfg.transport === "auto") {
+          tryRest();
+        }
+      },
+      stop: stop,
+      send: function (item, metadata) {
+        socket.emit("user_uttered", {
+          message: item.payload || item.text,
+          session_id: sessionId,
+          metadata: metadata,
+        });
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- history from the server
+
+  function serverHistory(cfg, sessionId) {
+    var url = cfg.serverUrl + "/conversations/" + encodeURIComponent(sessionId) + "/tracker";
+    var controller = new AbortController();
+    var timer = setTimeout(function () {
+      controller.abort();
+    }, 5000);
+    return fetch(url, { cache: "no-store", signal: controller.signal })
+      .then(function (response) {
+        clearTimeout(timer);
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (tracker) {
+        var entries = [];
+        (tracker.events || []).forEach(function (event) {
+          if (event.event === "user") {
+            var meta = event.metadata || {};
+            var text = event.text || "";
+            entries.push({ from: "user", text: meta.button_title || text });
+          } else if (event.event === "bot") {
+            var data = event.data || {};
+            entries.push(
+              normaliseBot({ text: event.text, buttons: data.buttons || data.quick_replies, image: data.image })
+            );
+          }
+        });
+        return entries.slice(-HISTORY_LIMIT);
+      });
+  }
+
+  // ---------------------------------------------------------------- the widget
+
+  function Widget(cfg) {
+    var keys = {
+      session: cfg.storageKey + ":session",
+      transcript: cfg.storageKey + ":transcript",
+      outbox: cfg.storageKey + ":outbox",
+      open: cfg.storageKey + ":open",
+    };
+    var state = {
+      sessionId: null,
+      link: null,
+      online: false,
+      started: false,
+      awaiting: null,
+      lastSent: null,
+      transcript: [],
+      outbox: [],
+      generation: 0,
+    };
+    var timers = { slow: null, fail: null, connecting: null };
+    var ui = build();
+
+    // ------------------------------------------------------------ DOM
+
+    function el(tag, attrs, children) {
+      var node = document.createElement(tag);
+      Object.keys(attrs || {}).forEach(function (name) {
+        if (name === "text") {
+          node.textContent = attrs[name];
+        } else if (name === "className") {
+          node.className = attrs[name];
+        } else {
+          node.setAttribute(name, attrs[name]);
+        }
+      });
+      (children || []).forEach(function (child) {
+        node.appendChild(child);
+      });
+      return node;
+    }
+
+    function chatIcon() {
+      var ns = "http://www.w3.org/2000/svg";
+      var svg = document.createElementNS(ns, "svg");
+      svg.setAttribute("viewBox", "0 0 24 24");
+      svg.setAttribute("width", "24");
+      svg.setAttribute("height", "24");
+      svg.setAttribute("aria-hidden", "true");
+      svg.setAttribute("focusable", "false");
+      svg.setAttribute("class", "launcher__icon");
+      var path = document.createElementNS(ns, "path");
+      path.setAttribute("fill", "currentColor");
+      path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+      svg.appendChild(path);
+      return svg;
+    }
+
+    function build() {
+      var host = el("div", { id: "terrebonne-assistant", "data-state": "closed" });
+      host.style.setProperty("--ta-primary", cfg.colors.primary);
+      host.style.setProperty("--ta-on-primary", cfg.colors.onPrimary);
+      host.hidden = true;
+      var root = host.attachShadow({ mode: "open" });
+      var css = el("link", { rel: "stylesheet", href: BASE_URL + "assistant.css" });
+      function show() {
+        host.hidden = false;
+      }
+      css.addEventListener("load", show);
+      css.addEventListener("error", show);
+      root.appendChild(css);
+
+      var launcher = el("button", {
+        type: "button",
+        className: "launcher",
+        "aria-expanded": "false",
+        "aria-controls": "ta-panel",
+      });
+      launcher.appendChild(chatIcon());
+      launcher.appendChild(el("span", { className: "launcher__label", text: TEXT.launcher }));
+
+      var title = el("h2", { id: "ta-title", className: "header__title", text: cfg.title });
+      var subtitle = el("p", { className: "header__subtitle", text: cfg.subtitle });
+      var restart = el("button", {
+        type: "button",
+        className: "header__button",
+        "aria-label": TEXT.restartLabel,
+        text: TEXT.restart,
+      });
+      var close = el("button", {
+        type: "button",
+        className: "header__button header__button--close",
+        "aria-label": TEXT.closeLabel,
+        title: TEXT.close,
+      });
+      close.appendChild(el("span", { "aria-hidden": "true", text: "×" }));
+      var header = el("div", { className: "header" }, [
+        el("div", { className: "header__titles" }, [title, subtitle]),
+        el("div", { className: "header__actions" }, [restart, close]),
+      ]);
+
+      var log = el("div", {
+        className: "log",
+        role: "log",
+        "aria-live": "off",
+        "aria-label": TEXT.conversation,
+        tabindex: "0",
+      });
+      var typing = el("div", { className: "typing", hidden: "" }, [
+        el("span", { className: "typing__dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
+        el("span", { className: "sr-only", text: TEXT.typing }),
+      ]);
+      var statusText = el("span", { className: "status__text" });
+      var retry = el("button", { type: "button", className: "status__retry", hidden: "", text: TEXT.retry });
+      var status = el("div", { className: "status", role: "status", "data-kind": "none" }, [statusText, retry]);
+
+      var input = el("input", {
+        id: "ta-input",
+        className: "form__input",
+        type: "text",
+        autocomplete: "off",
+        maxlength: "500",
+        placeholder: TEXT.placeholder,
+      });
+      var label = el("label", { for: "ta-input", className: "sr-only", text: TEXT.inputLabel });
+      var sendButton = el("button", { type: "submit", className: "form__send", text: TEXT.send });
+      var form = el("form", { className: "form" }, [label, input, sendButton]);
+
+      var panel = el(
+        "section",
+        { id: "ta-panel", className: "panel", role: "dialog", "aria-labelledby": "ta-title", hidden: "" },
+        [header, log, typing, status, form]
+      );
+      root.appendChild(launcher);
+      root.appendChild(panel);
+      document.body.appendChild(host);
+
+      launcher.addEventListener("click", function () {
+        toggle(true, true);
+      });
+      close.addEventListener("click", function () {
+        toggle(false, true);
+      });
+      restart.addEventListener("click", restartConversation);
+      retry.addEventListener("click", onRetry);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var text = input.value.trim();
+        if (text) {
+          input.value = "";
+          send({ text: text });
+        }
+        input.focus();
+      });
+      panel.addEventListener("keydown", function (event) {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          toggle(false, true);
+        }
+      });
+      return {
+        host: host,
+        root: root,
+        launcher: launcher,
+        panel: panel,
+        log: log,
+        typing: typing,
+        status: status,
+        statusText: statusText,
+        retry: retry,
+        input: input,
+      };
+    }
+
+    // ------------------------------------------------------------ rendering
+
+    function scrollToEnd() {
+      ui.log.scrollTop = ui.log.scrollHeight;
+    }
+
+    function removeSuggestions() {
+      var groups = ui.log.querySelectorAll(".suggestions");
+      var hadFocus = false;
+      Array.prototype.forEach.call(groups, function (group) {
+        hadFocus = hadFocus || group.contains(ui.root.activeElement);
+        group.remove();
+      });
+      if (hadFocus) {
+        ui.input.focus();
+      }
+    }
+
+    function renderEntry(entry, options) {
+      var bubble = el("div", { className: "msg msg--" + entry.from });
+      bubble.appendChild(el("span", { className: "sr-only", text: entry.from === "bot" ? TEXT.bot : TEXT.you }));
+      var body = el("div", { className: "msg__body" });
+      if (entry.from === "bot") {
+        body.appendChild(renderText(entry.text));
+        if (entry.image && SAFE_URL.test(entry.image)) {
+          body.appendChild(el("img", { src: entry.image, alt: "", className: "msg__image" }));
+        }
+      } else {
+        body.appendChild(el("p", { text: entry.text }));
+      }
+      bubble.appendChild(body);
+      if (entry.pendingId) {
+        bubble.setAttribute("data-pending", entry.pendingId);
+        bubble.appendChild(el("span", { className: "msg__pending", text: TEXT.pending }));
+      }
+      ui.log.appendChild(bubble);
+      if (entry.from === "bot" && entry.buttons && entry.buttons.length && options.withButtons) {
+        var group = el("div", { className: "suggestions", role: "group", "aria-label": TEXT.suggestions });
+        entry.buttons.forEach(function (button) {
+          var node = el("button", { type: "button", className: "suggestion", text: button.title });
+          node.addEventListener("click", function () {
+            send({ text: button.title, payload: button.payload });
+          });
+          group.appendChild(node);
+        });
+        ui.log.appendChild(group);
+      }
+      scrollToEnd();
+    }
+
+    function renderWelcome() {
+      if (cfg.welcome) {
+        var bubble = el("div", { className: "msg msg--bot msg--welcome" }, [
+          el("span", { className: "sr-only", text: TEXT.bot }),
+        ]);
+        var body = el("div", { className: "msg__body" });
+        body.appendChild(renderText(cfg.welcome));
+        bubble.appendChild(body);
+        ui.log.appendChild(bubble);
+      }
+    }
+
+    function remember(entry) {
+      state.transcript.push({ from: entry.from, text: entry.text, buttons: entry.buttons, image: entry.image });
+      state.transcript = state.transcript.slice(-HISTORY_LIMIT);
+      session.set(keys.transcript, { sessionId: state.sessionId, entries: state.transcript });
+    }
+
+    function showTyping(on) {
+      ui.typing.hidden = !on;
+      if (on) {
+        scrollToEnd();
+      }
+    }
+
+    function setStatus(kind, text, withRetry) {
+      ui.status.setAttribute("data-kind", kind);
+      ui.statusText.textContent = text || "";
+      ui.retry.hidden = !withRetry;
+    }
+
+    function clearStatus(kind) {
+      if (!kind || ui.status.getAttribute("data-kind") === kind) {
+        setStatus("none", "", false);
+      }
+    }
+
+    // ------------------------------------------------------------ conversation
+
+    function saveOutbox() {
+      session.set(keys.outbox, { sessionId: state.sessionId, items: state.outbox });
+    }
+
+    function tokenNow() {
+      if (typeof cfg.tokenProvider !== "function") {
+        return Promise.resolve(null);
+      }
+      try {
+        return Promise.resolve(cfg.tokenProvider()).then(
+          function (token) {
+            return token || null;
+          },
+          function () {
+            return null;
+          }
+        );
+      } catch (e) {
+        return Promise.resolve(null);
+      }
+    }
+
+    function send(item) {
+      removeSuggestions();
+      item.id = newSessionId().slice(0, 8);
+      renderEntry({ from: "user", text: item.text, pendingId: item.id }, {});
+      state.outbox.push(item);
+      saveOutbox();
+      flush();
+    }
+
+    function flush() {
+      if (!state.online || state.awaiting || !state.outbox.length) {
+        return;
+      }
+      var item = state.outbox.shift();
+      var generation = state.generation;
+      state.awaiting = item;
+      tokenNow().then(function (token) {
+        if (generation !== state.generation || state.awaiting !== item) {
+          return;
+        }
+        saveOutbox();
+        var bubble = ui.log.querySelector('[data-pending="' + item.id + '"]');
+        if (bubble) {
+          bubble.removeAttribute("data-pending");
+          var mark = bubble.querySelector(".msg__pending");
+          if (mark) {
+            mark.remove();
+          }
+        }
+        var metadata = item.payload ? { button_title: item.text } : {};
+        if (token) {
+          metadata.token = token;
+        }
+        state.lastSent = item;
+        remember({ from: "user", text: item.text });
+        state.link.send(item, metadata);
+        showTyping(true);
+        armReplyTimers();
+      });
+    }
+
+    function armReplyTimers() {
+      clearTimeout(timers.slow);
+      clearTimeout(timers.fail);
+      timers.slow = setTimeout(function () {
+        setStatus("slow", TEXT.slow, true);
+      }, cfg.slowAfterMs);
+      timers.fail = setTimeout(noReply, cfg.failAfterMs);
+    }
+
+    function noReply() {
+      clearTimeout(timers.slow);
+      clearTimeout(timers.fail);
+      showTyping(false);
+      state.awaiting = null;
+      setStatus("no-reply", TEXT.noReply, true);
+    }
+
+    function replyArrived() {
+      clearTimeout(timers.slow);
+      clearTimeout(timers.fail);
+      showTyping(false);
+      clearStatus("slow");
+      clearStatus("no-reply");
+      if (state.awaiting) {
+        state.awaiting = null;
+        flush();
+      }
+    }
+
+    function onRetry() {
+      var kind = ui.status.getAttribute("data-kind");
+      if ((kind === "slow" || kind === "no-reply") && state.lastSent) {
+        clearStatus();
+        state.awaiting = null;
+        state.outbox.unshift({ text: state.lastSent.text, payload: state.lastSent.payload, id: "retry" });
+        flush();
+      } else if (state.link) {
+        setStatus("connecting", TEXT.connecting, false);
+        state.link.retry();
+      }
+      ui.input.focus();
+    }
+
+    function linkEvents(generation) {
+      function current() {
+        return generation === state.generation;
+      }
+      return {
+        online: function () {
+          if (!current()) {
+            return;
+          }
+          clearTimeout(timers.connecting);
+          state.online = true;
+          clearStatus("offline");
+          clearStatus("connecting");
+          ui.host.setAttribute("data-transport", state.link.name);
+          flush();
+        },
+        offline: function () {
+          if (!current()) {
+            return;
+          }
+          clearTimeout(timers.connecting);
+          state.online = false;
+          if (state.awaiting) {
+            state.outbox.unshift(state.awaiting);
+            state.awaiting = null;
+            saveOutbox();
+          }
+          showTyping(false);
+          setStatus("offline", TEXT.offline, true);
+        },
+        bot: function (entry) {
+          if (!current()) {
+            return;
+          }
+          renderEntry(entry, { withButtons: true });
+          remember(entry);
+          replyArrived();
+        },
+        turnDone: function () {
+          if (current()) {
+            replyArrived();
+          }
+        },
+        noReply: function () {
+          if (current()) {
+            noReply();
+          }
+        },
+        sendFailed: function (item) {
+          if (!current()) {
+            return;
+          }
+          state.awaiting = null;
+          state.online = false;
+          clearTimeout(timers.slow);
+          clearTimeout(timers.fail);
+          showTyping(false);
+          state.outbox.unshift(item);
+          saveOutbox();
+          setStatus("offline", TEXT.offline, true);
+        },
+      };
+    }
+
+    function connect() {
+      var generation = state.generation;
+      var events = linkEvents(generation);
+      function useRest() {
+        if (generation === state.generation) {
+          state.link = RestLink(cfg, state.sessionId, events);
+          state.link.start();
+        }
+      }
+      state.link =
+        cfg.transport === "rest" ? RestLink(cfg, state.sessionId, events) : SocketLink(cfg, state.sessionId, events, useRest);
+      clearTimeout(timers.connecting);
+      timers.connecting = setTimeout(function () {
+        if (!state.online && ui.status.getAttribute("data-kind") === "none") {
+          setStatus("connecting", TEXT.connecting, false);
+        }
+      }, 1000);
+      state.link.start();
+    }
+
+    function restoreHistory(fresh) {
+      var saved = session.get(keys.transcript, null);
+      var localEntries = saved && saved.sessionId === state.sessionId ? saved.entries : [];
+      var outbox = session.get(keys.outbox, null);
+      state.outbox = outbox && outbox.sessionId === state.sessionId ? outbox.items : [];
+      var fromServer =
+        fresh || cfg.history !== "server"
+          ? Promise.resolve(null)
+          : serverHistory(cfg, state.sessionId).catch(function () {
+              return null;
+            });
+      setStatus("loading", TEXT.loading, false);
+      return fromServer.then(function (entries) {
+        clearStatus("loading");
+        state.transcript = entries && entries.length ? entries : localEntries;
+        session.set(keys.transcript, { sessionId: state.sessionId, entries: state.transcript });
+        renderWelcome();
+        state.transcript.forEach(function (entry, index) {
+          renderEntry(entry, { withButtons: index === state.transcript.length - 1 && !state.outbox.length });
+        });
+        state.outbox.forEach(function (item) {
+          renderEntry({ from: "user", text: item.text, pendingId: item.id }, {});
+        });
+        ui.log.setAttribute("aria-live", "polite");
+      });
+    }
+
+    function start(fresh) {
+      state.started = true;
+      state.generation += 1;
+      state.online = false;
+      state.awaiting = null;
+      var generation = state.generation;
+      return tokenNow().then(function (token) {
+        var owner = ownerOf(token);
+        var stored = local.get(keys.session, null);
+        if (fresh || !stored || stored.owner !== owner || !stored.id) {
+          stored = { id: newSessionId(), owner: owner };
+          local.set(keys.session, stored);
+          session.remove(keys.transcript);
+          session.remove(keys.outbox);
+          fresh = true;
+        }
+        state.sessionId = stored.id;
+        ui.host.setAttribute("data-session", stored.id);
+        return restoreHistory(fresh).then(function () {
+          if (generation === state.generation) {
+            connect();
+          }
+        });
+      });
+    }
+
+    function restartConversation() {
+      if (state.link) {
+        state.link.stop();
+      }
+      clearTimeout(timers.slow);
+      clearTimeout(timers.fail);
+      showTyping(false);
+      ui.log.setAttribute("aria-live", "off");
+      ui.log.textContent = "";
+      state.transcript = [];
+      state.outbox = [];
+      start(true).then(function () {
+        setStatus("restarted", TEXT.restarted, false);
+        ui.input.focus();
+      });
+    }
+
+    function toggle(open, moveFocus) {
+      ui.panel.hidden = !open;
+      ui.launcher.setAttribute("aria-expanded", String(open));
+      ui.host.setAttribute("data-state", open ? "open" : "closed");
+      session.set(keys.open, open);
+      if (open) {
+        if (!state.started) {
+          start(false);
+        }
+        if (moveFocus) {
+          ui.input.focus();
+        }
+        scrollToEnd();
+      } else if (moveFocus) {
+        ui.launcher.focus();
+      }
+    }
+
+    if (cfg.open || session.get(keys.open, false)) {
+      toggle(true, false);
+    }
+
+    return {
+      open: function () {
+        toggle(true, true);
+      },
+      close: function () {
+        toggle(false, true);
+      },
+      restart: restartConversation,
+      sessionId: function () {
+        return state.sessionId;
+      },
+    };
+  }
+
+  function boot() {
+    window.TerrebonneAssistant = Widget(readConfig());
+  }
+
+  if (document.body) {
+    boot();
+  } else {
+    document.addEventListener("DOMContentLoaded", boot);
+  }
+})();
