@@ -1,4 +1,4 @@
-"""Operator commands `python -m bot backend seed|status EMAIL|expiries EMAIL` and `python -m bot token EMAIL`."""
+"""Operator commands `python -m bot backend migrate|seed|status EMAIL|expiries EMAIL` and `python -m bot token EMAIL`."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,8 @@ def add_backend_commands(sub: argparse._SubParsersAction) -> None:
     """Register the `backend` and `token` sub-commands (their modules are imported when they run)."""
     backend = sub.add_parser("backend", help="base de données des comptes (démo)")
     actions = backend.add_subparsers(dest="backend_command", required=True)
+    migrate = actions.add_parser("migrate", help="migrer la base seulement, sans données de démonstration")
+    migrate.set_defaults(func=migrate_command)
     seed = actions.add_parser("seed", help="migrer la base et y mettre les données de démonstration")
     seed.add_argument("--reset", action="store_true", help="effacer d'abord toutes les données")
     seed.set_defaults(func=seed_command)
@@ -24,6 +26,20 @@ def add_backend_commands(sub: argparse._SubParsersAction) -> None:
     token.add_argument("email")
     token.add_argument("--minutes", type=int, default=60, help="durée de validité (défaut : 60)")
     token.set_defaults(func=token_command)
+
+
+def migrate_command(args: argparse.Namespace) -> int:
+    from bot.backend.db import make_engine
+    from bot.backend.setup import migrate
+    from bot.settings import get_settings
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    print("Schéma de la base des comptes à jour")
+    return 0
 
 
 def seed_command(args: argparse.Namespace) -> int:

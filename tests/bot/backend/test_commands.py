@@ -28,6 +28,14 @@ def test_seed_then_status_and_expiries(database, capsys):
     assert "Aucun dossier lié" in capsys.readouterr().err
 
 
+def test_migrate_creates_the_schema_without_demo_data(database, capsys):
+    from bot.backend.api import AccountState, get_backend
+
+    assert main(["backend", "migrate"]) == 0
+    assert main(["backend", "migrate"]) == 0
+    assert get_backend().account_status("marie.tremblay@example.com").state is AccountState.NONE
+
+
 def test_expiries_of_a_linked_account(database, capsys):
     from bot.backend.api import get_backend
 
