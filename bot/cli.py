@@ -18,6 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.analytics.commands import add_report_command
 
     add_report_command(sub)
+    # Replay of recorded conversations through the trained model (bot/replay.py).
+    from bot.replay import add_replay_command
+
+    add_replay_command(sub)
     # Retention: delete old conversations from the tracker store (bot/tracker_store.py).
     purge = sub.add_parser("purge", help="supprimer les conversations plus anciennes que N jours")
     purge.add_argument("--older-than-days", type=int, default=None, metavar="N",
