@@ -1,0 +1,323 @@
+"""The phone line's input channel: speech transcripts in, speakable French and call-control actions out."""
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.contact import TRANSFER_KEY, get_directory, spoken_email
+from bot.policy.phones import spoken_phone
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "ivr"
+CARD_DIGITS = 6
+GOODBYE_RESPONSES = frozenset({"utter_goodbye"})
+_ASKS_CARD_DIGITS = re.compile(r"^utter_ask_(?:\w+_)?card_digits$")
+MAX_CALLS_REMEMBERED = 10_000
+
+SAY_REPEAT = "Pardon, je n'ai pas bien compris. Pouvez-vous répéter, s'il vous plaît?"
+SAY_KEYPAD_OR_AGENT = (
+    "Je vous entends mal. Si on vous demande des chiffres, vous pouvez les taper sur le clavier "
+    "de votre téléphone. Vous pouvez aussi dire « agent » pour parler à une personne."
+)
+SAY_STILL_THERE = "Êtes-vous toujours là? Dites-moi comment je peux vous aider."
+SAY_TRANSFER = "Je vous transfère à une personne de notre centre d'appels. Un instant, s'il vous plaît."
+
+
+class BadRequest(ValueError):
+    """The request body is not a valid IVR turn; the message says why, in English, for the gateway."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One caller turn as the gateway sends it."""
+
+    call_id: str
+    transcript: str
+    confidence: float | None = None
+    dtmf: str = ""
+
+    @property
+    def keyed_digits(self) -> str:
+        """The digits typed on the keypad ("#" and "*" dropped)."""
+        return re.sub(r"\D", "", self.dtmf)
+
+
+def parse_turn(body: Any) -> Turn:
+    """Validate a request body: {call_id, transcript, confidence?, dtmf?, caller?}."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    call_id = body.get("call_id")
+    if not isinstance(call_id, str) or not call_id.strip() or len(call_id) > 200:
+        raise BadRequest("call_id must be a non-empty string of at most 200 characters")
+    if "transcript" not in body and "dtmf" not in body:
+        raise BadRequest("transcript is required (an empty string when the caller said nothing)")
+    transcript = body.get("transcript", "")
+    if transcript is None:
+        transcript = ""
+    if not isinstance(transcript, str) or len(transcript) > 2000:
+        raise BadRequest("transcript must be a string of at most 2000 characters")
+    confidence = body.get("confidence")
+    if confidence is not None:
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
+            raise BadRequest("confidence must be a number from 0 to 1")
+        confidence = float(confidence)
+    dtmf = body.get("dtmf") or ""
+    if not isinstance(dtmf, str) or not re.fullmatch(r"[0-9*#]{0,32}", dtmf):
+        raise BadRequest("dtmf must be a string of keypad keys (0-9, * and #)")
+    caller = body.get("caller")
+    if caller is not None and not isinstance(caller, str):
+        raise BadRequest("caller must be a string")
+    return Turn(call_id=call_id.strip(), transcript=transcript.strip(), confidence=confidence, dtmf=dtmf)
+
+
+# --- speakable text -----------------------------------------------------------------------
+
+_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(.+?)\1")
+_LINE_MARK = re.compile(r"^\s*(?:#{1,6}\s+|[-*•]\s+|\d+[.)]\s+|>\s*)", re.MULTILINE)
+_PHONE = re.compile(
+    r"(?<![\d-])\(?(\d{3})\)?[ .-]?(\d{3})[ .-](\d{4})(?!\d)"
+    r"(?:,?\s*(?:poste|p\.|ext\.?|#)\s*(\d{1,6}))?"
+)
+
+
+def _is_emoji(char: str) -> bool:
+    return unicodedata.category(char) == "So" or char in "\u200d\ufe0f\ufe0e" or 0x1F000 <= ord(char) <= 0x1FAFF
+
+
+def speakable(text: str) -> tuple[str, bool]:
+    """Text a voice can read: no markdown, no URL, no emoji, phone numbers grouped as said.
+
+    Returns the text and whether anything that should not have been there was removed.
+    """
+    cleaned = _MD_LINK.sub(r"\1", text)
+    cleaned = _URL.sub("", cleaned)
+    cleaned = _EMPHASIS.sub(r"\2", cleaned)
+    cleaned = _LINE_MARK.sub("", cleaned)
+    cleaned = "".join(char for char in cleaned if not _is_emoji(char))
+    stripped = cleaned != text
+    cleaned = _EMAIL.sub(lambda m: spoken_email(m.group(0)), cleaned)
+    cleaned = _PHONE.sub(lambda m: spoken_phone("".join(m.group(1, 2, 3)), m.group(4)), cleaned)
+    lines = [line.strip() for line in cleaned.splitlines() if line.strip()]
+    joined = ""
+    for line in lines:
+        if joined:
+            joined += " " if joined[-1] in ".!?:;," else ". "
+        joined += line
+    joined = re.sub(r"\s+([.,;:!?])(?=\s|$)", lambda m: m.group(1) if m.group(1) in ".," else f" {m.group(1)}", joined)
+    joined = re.sub(r"\s{2,}", " ", joined).strip()
+    joined = re.sub(r"\(\s*\)", "", joined).strip()
+    return joined, stripped
+
+
+# --- reading the bot's replies ------------------------------------------------------------
+
+def _transfer_action(payload: Any) -> dict | None:
+    if not isinstance(payload, dict) or not payload.get("number"):
+        return None
+    action = {"type": "transfer", "number": re.sub(r"\D", "", str(payload["number"]))}
+    if payload.get("extension"):
+        action["extension"] = str(payload["extension"])
+    return action
+
+
+def _collect_count(value: Any) -> int:
+    if isinstance(value, dict):
+        value = value.get("count", CARD_DIGITS)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return CARD_DIGITS
+    return value
+
+
+def reply_for(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The IVR answer for the bot's messages of one turn: {"say": [...], "actions": [...]}."""
+    say: list[str] = []
+    transfer = hangup = None
+    collect: int | None = None
+    for message in messages:
+        utter = message.get("utter_action") or ""
+        text = message.get("text")
+        if text:
+            spoken, stripped = speakable(text)
+            if stripped:
+                logger.warning("IVR reply %s held markdown, a link or an emoji; removed before speech.",
+                               utter or "(custom action text)")
+            if spoken:
+                say.append(spoken)
+        if message.get("buttons"):
+            logger.warning("IVR reply %s has buttons, which a caller cannot press; add a channel: ivr "
+                           "variant that says the choices.", utter or "(custom action text)")
+        custom = message.get("custom")
+        if isinstance(custom, dict):
+            transfer = transfer or _transfer_action(custom.get(TRANSFER_KEY))
+            if custom.get("hangup"):
+                hangup = True
+            if custom.get("collect_digits"):
+                collect = _collect_count(custom["collect_digits"])
+        if utter in GOODBYE_RESPONSES:
+            hangup = True
+        if _ASKS_CARD_DIGITS.match(utter):
+            collect = CARD_DIGITS
+    actions: list[dict[str, Any]] = []
+    if transfer:
+        actions.append(transfer)
+    elif hangup:
+        actions.append({"type": "hangup"})
+    elif collect:
+        actions.append({"type": "collect_digits", "count": collect})
+    return {"say": say, "actions": actions}
+
+
+# --- per-call counters --------------------------------------------------------------------
+
+@dataclass
+class CallState:
+    """How many turns in a row were unclear (low ASR confidence) or silent."""
+
+    unclear: int = 0
+    silent: int = 0
+
+
+@dataclass
+class CallStates:
+    """Per call id, bounded: the oldest calls are forgotten first."""
+
+    limit: int = MAX_CALLS_REMEMBERED
+    _calls: OrderedDict[str, CallState] = field(default_factory=OrderedDict)
+
+    def get(self, call_id: str) -> CallState:
+        state = self._calls.pop(call_id, None) or CallState()
+        self._calls[call_id] = state
+        while len(self._calls) > self.limit:
+            self._calls.popitem(last=False)
+        return state
+
+    def forget(self, call_id: str) -> None:
+        self._calls.pop(call_id, None)
+
+
+def _transfer_reply() -> dict[str, Any]:
+    instruction = get_directory().transfer_instruction(datetime.now(timezone.utc))
+    return {"say": [SAY_TRANSFER], "actions": [_transfer_action(instruction[TRANSFER_KEY])]}
+
+
+def channel_reply(turn: Turn, state: CallState, threshold: float) -> dict[str, Any] | None:
+    """The channel's own answer when the turn is silent or unclear; None when the bot should answer."""
+    if turn.keyed_digits:
+        state.unclear = state.silent = 0
+        return None
+    if not turn.transcript:
+        state.silent += 1
+        if state.silent == 1:
+            return {"say": [SAY_STILL_THERE], "actions": []}
+        return _transfer_reply()
+    if turn.confidence is not None and turn.confidence < threshold:
+        state.unclear += 1
+        if state.unclear == 1:
+            return {"say": [SAY_REPEAT], "actions": []}
+        if state.unclear == 2:
+            return {"say": [SAY_KEYPAD_OR_AGENT], "actions": []}
+        return _transfer_reply()
+    state.unclear = state.silent = 0
+    return None
+
+
+# --- the Rasa channel ---------------------------------------------------------------------
+
+class IVROutput(OutputChannel):
+    """Collects the bot's messages of one turn, whole (with the response name)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.messages.append(dict(message))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.messages.append({"text": text, **kwargs})
+
+
+class IVRInput(InputChannel):
+    """POST /webhooks/ivr/webhook: {call_id, transcript, confidence?, dtmf?, caller?} -> {say, actions}.
+
+    See docs/ivr.md. The caller's number is accepted but neither stored nor logged.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> IVRInput:
+        credentials = credentials or {}
+        settings = get_settings()
+        threshold = credentials.get("confidence_threshold")
+        threshold = settings.ivr_confidence_threshold if threshold is None else float(threshold)
+        return cls(threshold, settings.ivr_token)
+
+    def __init__(self, confidence_threshold: float = 0.5, token: str = "") -> None:
+        self.confidence_threshold = confidence_threshold
+        self.token = token
+        self.calls = CallStates()
+
+    def authorised(self, request: Request) -> bool:
+        """Whether the gateway sent the shared token (always, when no token is configured)."""
+        if not self.token:
+            return True
+        header = request.headers.get("authorization", "")
+        given = header[7:] if header.lower().startswith("bearer ") else request.args.get("token", "")
+        return hmac.compare_digest(given.encode(), self.token.encode())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        ivr_webhook = Blueprint("ivr_webhook", __name__)
+
+        @ivr_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @ivr_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.authorised(request):
+                return response.json({"error": "missing or wrong token"}, status=401)
+            try:
+                turn = parse_turn(request.json)
+            except BadRequest as error:
+                return response.json({"error": str(error)}, status=400)
+            except Exception:  # noqa: BLE001 - sanic raises its own error on a body that is not JSON
+                return response.json({"error": "the body must be valid JSON"}, status=400)
+            return response.json({"call_id": turn.call_id, **await self.handle(turn, on_new_message)})
+
+        return ivr_webhook
+
+    async def handle(self, turn: Turn, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> dict:
+        """Answer one turn: the channel's own reprompt or transfer, or the bot's reply made speakable."""
+        state = self.calls.get(turn.call_id)
+        reply = channel_reply(turn, state, self.confidence_threshold)
+        if reply is None:
+            collector = IVROutput()
+            text = turn.keyed_digits or turn.transcript
+            await on_new_message(UserMessage(text, collector, turn.call_id, input_channel=CHANNEL))
+            reply = reply_for(collector.messages)
+        if any(action["type"] in {"transfer", "hangup"} for action in reply["actions"]):
+            self.calls.forget(turn.call_id)
+        return reply

@@ -1,0 +1,158 @@
+"""The IVR channel's own parts: request validation, speakable text, actions, reprompts and transfers."""
+import pytest
+
+from bot.channels.ivr import (
+    SAY_KEYPAD_OR_AGENT,
+    SAY_REPEAT,
+    SAY_STILL_THERE,
+    SAY_TRANSFER,
+    BadRequest,
+    CallStates,
+    IVRInput,
+    IVROutput,
+    parse_turn,
+    reply_for,
+    speakable,
+)
+from bot.contact import get_directory
+
+CALL_CENTRE = {"type": "transfer", "number": "4509612001", "extension": "4000"}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ([], "JSON object"),
+        ({}, "call_id"),
+        ({"call_id": "", "transcript": "allô"}, "call_id"),
+        ({"call_id": 12, "transcript": "allô"}, "call_id"),
+        ({"call_id": "c1"}, "transcript is required"),
+        ({"call_id": "c1", "transcript": 5}, "transcript must"),
+        ({"call_id": "c1", "transcript": "x", "confidence": 1.5}, "confidence"),
+        ({"call_id": "c1", "transcript": "x", "confidence": "haute"}, "confidence"),
+        ({"call_id": "c1", "transcript": "x", "confidence": True}, "confidence"),
+        ({"call_id": "c1", "dtmf": "12ab"}, "dtmf"),
+        ({"call_id": "c1", "transcript": "x", "caller": 4505550123}, "caller"),
+    ],
+)
+def test_bad_requests_are_refused_with_the_reason(body, problem):
+    with pytest.raises(BadRequest, match=problem):
+        parse_turn(body)
+
+
+def test_a_turn_is_read_with_its_optional_fields():
+    turn = parse_turn({"call_id": " c1 ", "transcript": " bonjour ", "confidence": 0.8, "dtmf": "123456#",
+                       "caller": "+14505550123"})
+    assert (turn.call_id, turn.transcript, turn.confidence, turn.keyed_digits) == ("c1", "bonjour", 0.8, "123456")
+    assert parse_turn({"call_id": "c1", "dtmf": "42"}).transcript == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Appelez le 450 961-2001 poste 4000.", "Appelez le 450 961-2001, poste 4000."),
+        ("Appelez le (450) 961-2001, poste 4000.", "Appelez le 450 961-2001, poste 4000."),
+        ("Le soir : 450-961-8388.", "Le soir : 450 961-8388."),
+        ("Voir **le portail** : [Inscriptions](https://inscriptions.ville.terrebonne.qc.ca) 😀",
+         "Voir le portail : Inscriptions"),
+        ("Écrivez à loisirs@ville.terrebonne.qc.ca.", "Écrivez à loisirs arobase ville point terrebonne point qc point ca."),
+        ("Trois façons :\n- par téléphone\n- par courriel\n- en personne", "Trois façons : par téléphone. par courriel. en personne"),
+        ("Votre solde est de 45,00 $.", "Votre solde est de 45,00 $."),
+    ],
+)
+def test_replies_are_made_speakable(text, said):
+    assert speakable(text)[0] == said
+
+
+def test_speakable_says_when_something_had_to_be_removed():
+    assert speakable("Bonjour!") == ("Bonjour!", False)
+    assert speakable("Voir https://example.com")[1] is True
+
+
+def test_a_transfer_payload_becomes_a_transfer_action():
+    reply = reply_for([
+        {"text": "Je vous transfère.", "utter_action": "utter_transfer"},
+        {"custom": {"transfer": {"number": "4509612001", "extension": "4000"}}},
+    ])
+    assert reply == {"say": ["Je vous transfère."], "actions": [CALL_CENTRE]}
+
+
+def test_goodbye_hangs_up_and_the_card_question_collects_six_digits():
+    assert reply_for([{"text": "Au revoir!", "utter_action": "utter_goodbye"}])["actions"] == [{"type": "hangup"}]
+    for name in ("utter_ask_card_digits", "utter_ask_identify_form_card_digits"):
+        reply = reply_for([{"text": "Les six derniers chiffres?", "utter_action": name}])
+        assert reply["actions"] == [{"type": "collect_digits", "count": 6}]
+    custom = reply_for([{"custom": {"collect_digits": {"count": 4}}}])
+    assert custom == {"say": [], "actions": [{"type": "collect_digits", "count": 4}]}
+
+
+def test_markdown_left_in_a_reply_is_removed_and_logged(caplog):
+    reply = reply_for([{"text": "Allez sur **le portail** https://x.example", "utter_action": "utter_portal"}])
+    assert reply["say"] == ["Allez sur le portail"]
+    assert "utter_portal" in caplog.text and "https" not in caplog.text
+
+
+class Bot:
+    """Stands in for Rasa's message handler: answers every message with one fixed reply."""
+
+    def __init__(self, reply=None):
+        self.received = []
+        self.reply = reply or {"text": "Que puis-je faire pour vous?", "utter_action": "utter_how_can_i_help"}
+
+    async def __call__(self, message):
+        self.received.append(message)
+        assert isinstance(message.output_channel, IVROutput)
+        await message.output_channel.send_response(message.sender_id, dict(self.reply))
+
+
+async def test_low_confidence_asks_to_repeat_then_offers_the_keypad_then_transfers():
+    channel, bot = IVRInput(confidence_threshold=0.5), Bot()
+    unclear = parse_turn({"call_id": "c1", "transcript": "mmm carte", "confidence": 0.2})
+    assert await channel.handle(unclear, bot) == {"say": [SAY_REPEAT], "actions": []}
+    assert await channel.handle(unclear, bot) == {"say": [SAY_KEYPAD_OR_AGENT], "actions": []}
+    expected = get_directory().transfer_instruction(get_directory().now())["transfer"]
+    third = await channel.handle(unclear, bot)
+    assert third["say"] == [SAY_TRANSFER] and third["actions"][0]["number"] == expected["number"]
+    assert bot.received == []
+
+
+async def test_a_clear_turn_resets_the_count():
+    channel, bot = IVRInput(confidence_threshold=0.5), Bot()
+    unclear = parse_turn({"call_id": "c1", "transcript": "mmm", "confidence": 0.2})
+    clear = parse_turn({"call_id": "c1", "transcript": "ma carte", "confidence": 0.9})
+    await channel.handle(unclear, bot)
+    assert (await channel.handle(clear, bot))["say"] == ["Que puis-je faire pour vous?"]
+    assert await channel.handle(unclear, bot) == {"say": [SAY_REPEAT], "actions": []}
+    assert [m.text for m in bot.received] == ["ma carte"]
+    assert bot.received[0].input_channel == "ivr" and bot.received[0].sender_id == "c1"
+
+
+async def test_silence_reprompts_then_transfers_and_counts_per_call():
+    channel, bot = IVRInput(), Bot()
+    silent_a = parse_turn({"call_id": "a", "transcript": ""})
+    silent_b = parse_turn({"call_id": "b", "transcript": "  "})
+    assert await channel.handle(silent_a, bot) == {"say": [SAY_STILL_THERE], "actions": []}
+    assert await channel.handle(silent_b, bot) == {"say": [SAY_STILL_THERE], "actions": []}
+    second = await channel.handle(silent_a, bot)
+    assert second["say"] == [SAY_TRANSFER] and second["actions"][0]["type"] == "transfer"
+    assert await channel.handle(silent_a, bot) == {"say": [SAY_STILL_THERE], "actions": []}
+
+
+async def test_keypad_digits_become_the_message_even_when_speech_is_unclear():
+    channel, bot = IVRInput(), Bot()
+    await channel.handle(parse_turn({"call_id": "c1", "transcript": "", "dtmf": "123456#", "confidence": 0.1}), bot)
+    assert [m.text for m in bot.received] == ["123456"]
+
+
+def test_the_threshold_comes_from_credentials_or_settings():
+    assert IVRInput.from_credentials({"confidence_threshold": 0.7}).confidence_threshold == 0.7
+    assert IVRInput.from_credentials({"confidence_threshold": None}).confidence_threshold == 0.5
+    assert IVRInput.from_credentials(None).name() == "ivr"
+
+
+def test_old_calls_are_forgotten_past_the_limit():
+    states = CallStates(limit=2)
+    states.get("a").silent = 1
+    states.get("b")
+    states.get("c")
+    assert states.get("a").silent == 0
