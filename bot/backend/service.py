@@ -1,6 +1,7 @@
 """`AccountService`: the SQLAlchemy implementation of `AccountBackend`, with lock-out and rate limits."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -143,8 +144,29 @@ class AccountService:
         return inputs.normalize_phone(home_phone), False
 
     @staticmethod
-    def _locked(session: Session, now: datetime, keys: list[tuple[object, object]]) -> bool:
-        """True when, for one key, 5 failures fell within 15 minutes and the last of them is < 15 min old."""
+    def _serialise(session: Session, keys: list[tuple[object, object]]) -> None:
+        """On PostgreSQL, hold a transaction-scoped advisory lock per key (account, card, conversation).
+
+        Concurrent attempts on one key then count and record failures one after the other. SQLite needs
+        nothing: every transaction there starts with BEGIN IMMEDIATE.
+        """
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        numbers = sorted(
+            int.from_bytes(hashlib.sha256(f"{column.key}:{value}".encode()).digest()[:8], "big", signed=True)
+            for column, value in keys
+        )
+        for number in numbers:
+            session.execute(select(func.pg_advisory_xact_lock(number)))
+
+    @classmethod
+    def _locked(cls, session: Session, now: datetime, keys: list[tuple[object, object]]) -> bool:
+        """True when, for one key, 5 failures fell within 15 minutes and the last of them is < 15 min old.
+
+        Holds the keys' locks for the rest of the transaction, so that the count stays true until the
+        attempt is recorded.
+        """
+        cls._serialise(session, keys)
         since = now - LOCK_WINDOW - LOCK_DURATION
         for column, value in keys:
             times = (

@@ -444,3 +444,25 @@ def test_concurrent_links_of_one_file_from_two_accounts(backend, demo):
 
     results = _race(2, link)
     assert sorted(r.value for r in results) == ["card_in_use", "linked"]
+
+
+def test_concurrent_identifications_of_one_card_are_not_double_counted(backend, counts):
+    for _ in range(4):
+        assert backend.identify("246810", birth_date="1999-01-01").outcome is IdentifyOutcome.MISMATCH
+    results = _race(6, lambda: backend.identify("246810", birth_date="1999-01-01"))
+    assert sorted(r.outcome.value for r in results) == ["locked"] * 5 + ["mismatch"]
+
+
+def test_concurrent_identifications_in_one_conversation_are_not_double_counted(backend):
+    for card in ("111111", "222222", "333333", "444444"):
+        backend.identify(card, birth_date="1999-01-01", conversation_id="call-9")
+    cards = iter(["500001", "500002", "500003", "500004", "500005", "500006"])
+    lock = threading.Lock()
+
+    def attempt():
+        with lock:
+            card = next(cards)
+        return backend.identify(card, birth_date="1999-01-01", conversation_id="call-9")
+
+    results = _race(6, attempt)
+    assert sorted(r.outcome.value for r in results) == ["locked"] * 5 + ["mismatch"]
