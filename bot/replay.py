@@ -290,6 +290,8 @@ def add_replay_command(sub: argparse._SubParsersAction) -> None:
     command.add_argument("--out", type=Path, metavar="FILE",
                          help="résultat par tour, JSONL (défaut : FILE.replay.jsonl à côté de l'entrée)")
     command.add_argument("--model", type=Path, metavar="PATH", help="modèle (défaut : le plus récent de models/)")
+    command.add_argument("--endpoints", type=Path, metavar="FILE",
+                         help="serveur d'actions à utiliser s'il répond (défaut : endpoints.yml)")
     command.set_defaults(func=replay_command)
 
 
@@ -306,7 +308,8 @@ def replay_command(args: argparse.Namespace) -> int:
     out = args.out or args.file.with_suffix(".replay.jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    summary = replay(args.file, out, model, PROJECT_ROOT / "endpoints.yml", progress=True)
+    endpoints = args.endpoints or PROJECT_ROOT / "endpoints.yml"
+    summary = replay(args.file, out, model, endpoints, progress=True)
     summary_path = out.with_suffix(".summary.json")
     summary_path.write_text(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     sys.stdout.write(summary.text())
