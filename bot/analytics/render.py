@@ -53,10 +53,9 @@ def _section(title: str, rows: list[tuple[str, ...]], headers: tuple[str, ...]) 
 
     def line(cells: tuple[str, ...]) -> str:
         out = []
-        for index, (cell, width) in enumerate(zip(cells, widths, strict=False)):
+        for cell, width in zip(cells, widths, strict=False):
             text = str(cell)
-            numeric = index > 0 and (text == "–" or text.replace(",", "").replace("\u00a0%", "").isdigit())
-            out.append(text.rjust(width) if numeric else text.ljust(width))
+            out.append(text.rjust(width) if text[:1].isdigit() or text == "–" else text.ljust(width))
         return "  ".join(out).rstrip()
 
     return [*lines, line(headers), line(tuple("-" * width for width in widths)), *(line(row) for row in rows)]
