@@ -172,8 +172,11 @@ def rasa_model() -> Path:
 
 @pytest.fixture(scope="session")
 def rasa_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
-    """One real Rasa server + action server for the whole test session."""
-    stack = start_stack(tmp_path_factory.mktemp("rasa"), rasa_model)
+    """One real Rasa server + action server for the whole test session.
+
+    CORS is open (`--cors "*"`) so that the widget's demo page, served on another port, can call it.
+    """
+    stack = start_stack(tmp_path_factory.mktemp("rasa"), rasa_model, rasa_args=["--cors", "*"])
     yield stack
     stop_stack(stack)
     shutil.rmtree(stack.workdir, ignore_errors=True)
