@@ -10,9 +10,15 @@ CHANNEL_LABELS = {"web": "Web (clavardage)", "ivr": "Téléphone (RVI)", "autre"
 REASON_LABELS = {
     "request_human": "A demandé à parler à une personne",
     "repeated_fallback": "Deux incompréhensions de suite",
-    "locked_account": "Compte verrouillé",
+    "locked": "Compte ou tentatives bloqués",
+    "repeated_invalid_input": "Réponses invalides répétées dans un parcours",
+    "backend_unavailable": "Système des comptes indisponible",
 }
-FLOW_LABELS = {"link_card_form": "Liaison de la Carte Accès Terrebonne"}
+FLOW_LABELS = {
+    "link_card_form": "Liaison de la Carte Accès Terrebonne",
+    "identify_form": "Identification",
+    "email_form": "Courriel de confirmation",
+}
 WEEKDAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 BAR_WIDTH = 30
 

@@ -89,7 +89,7 @@ def scripted() -> dict[str, list[Conversation]]:
     alice = Conversation("alice", at(3, 2, 10, 5)).user("bonjour", "greet").user(
         "comment créer un compte", "ask_create_account")
     bob = Conversation("bob", at(3, 2, 10, 30)).user("je veux parler à un agent", "request_human", reply=None)
-    bob.action("action_escalate", *handoff("request_human", "mot de passe", ["règles du mot de passe"]),
+    bob.action("action_escalate", *handoff("request_human", "password_rejected", ["utter_password_rules"]),
                BotUttered("Je vous transfère."))
     bob.action("action_listen")
     bob.escalation = "request_human"
@@ -109,9 +109,9 @@ def scripted() -> dict[str, list[Conversation]]:
     emma.action("action_deactivate_loop", ActiveLoop(None))
     emma.action("action_listen")
     emma.user("mon compte est bloqué", "login_problem", reply=None)
-    emma.action("action_escalate", *handoff("locked_account", "connexion", ["liaison de la carte", "connexion"]))
+    emma.action("action_escalate", *handoff("locked", "login_problem", ["link_card_form", "utter_login_help"]))
     emma.action("action_listen")
-    emma.escalation = "locked_account"
+    emma.escalation = "locked"
     fred_1 = Conversation("fred", at(3, 4, 9, 0)).user("un humain svp", "request_human")
     fred_1.escalation = "request_human"
     fred_2 = Conversation("fred", at(3, 6, 11, 0))
@@ -239,15 +239,15 @@ def test_flows_started_and_completed(store_url):
 def test_handoff_records_with_topic_and_what_was_tried(store_url):
     handoffs = report_for(store_url).handoffs
     assert [(h.time.date(), h.channel, h.reason, h.topic, h.tried) for h in handoffs] == [
-        (date(2026, 3, 2), "web", "request_human", "mot de passe", ["règles du mot de passe"]),
-        (date(2026, 3, 4), "web", "locked_account", "connexion", ["liaison de la carte", "connexion"]),
+        (date(2026, 3, 2), "web", "request_human", "password_rejected", ["utter_password_rules"]),
+        (date(2026, 3, 4), "web", "locked", "login_problem", ["link_card_form", "utter_login_help"]),
     ]
 
 
 def test_escalation_without_handoff_slots_still_counts(store_url):
     # fred's first session asked for a person but no escalation action recorded a handoff.
     report = report_for(store_url, since=date(2026, 3, 4), until=date(2026, 3, 4))
-    assert dict(report.escalation_reasons) == {"request_human": 1, "locked_account": 1}
+    assert dict(report.escalation_reasons) == {"request_human": 1, "locked": 1}
     assert len(report.handoffs) == 1
 
 
@@ -295,7 +295,7 @@ def test_command_json(store_url, settings_for, capsys):
     assert (data["conversations"], data["escalated"], data["user_messages"]) == (
         want["conversations"], want["escalated"], want["user_messages"])
     assert data["period"] == {"since": "2026-03-01", "until": None, "timezone": "America/Montreal"}
-    assert data["handoffs"][1]["tried"] == ["liaison de la carte", "connexion"]
+    assert data["handoffs"][1]["tried"] == ["link_card_form", "utter_login_help"]
 
 
 def test_command_table_and_html_file(sqlite_url, settings_for, capsys, tmp_path):
