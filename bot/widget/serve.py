@@ -1,9 +1,11 @@
 """Static server of the chat widget and its demo page; `python -m bot.widget.serve --port 8080`.
 
 Routes: `/` the demo page (a city page with the widget), `/widget/...` the widget's files (what a
-city's own web server would host), `/demo/...` the demo page's files, `/demo/config.js` the Rasa
-server's address for the demo page, and `/demo-token?as=marie` a signed portal token for a demo
-account (only with `--demo-login`: it logs anyone in as Marie Tremblay, so never in production).
+city's own web server would host), `/history/{session id}` the conversation's messages read from
+Rasa's tracker with the API token (which the browser never sees), `/demo/...` the demo page's files,
+`/demo/config.js` the Rasa server's address for the demo page, and `/demo-token?as=marie` a signed
+portal token for a demo account (only with `--demo-login`: it logs anyone in as Marie Tremblay, so
+never in production).
 """
 from __future__ import annotations
 
@@ -11,20 +13,26 @@ import argparse
 import json
 import logging
 import mimetypes
+import re
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import requests
+
 from bot.backend.api import BackendUnavailable
 from bot.identity import make_demo_token
+from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
 WIDGET_DIR = Path(__file__).resolve().parent
 ROOTS = {"widget": WIDGET_DIR / "static", "demo": WIDGET_DIR / "demo"}
 DEMO_ACCOUNTS = {"marie": "marie.tremblay@example.com"}
+SESSION_ID = re.compile(r"[0-9a-f]{32}")
+HISTORY_LIMIT = 100
 CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".LICENSE": "text/plain; charset=utf-8"}
 
@@ -34,9 +42,13 @@ class WidgetServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], rasa_url: str, demo_login: bool, database_url: str | None):
+    def __init__(
+        self, address: tuple[str, int], rasa_url: str, api_token: str | None, demo_login: bool,
+        database_url: str | None,
+    ):
         super().__init__(address, WidgetHandler)
         self.rasa_url = rasa_url.rstrip("/")
+        self.api_token = api_token
         self.demo_login = demo_login
         self.database_url = database_url
 
@@ -63,6 +75,8 @@ class WidgetHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, body, CONTENT_TYPES[".js"])
         elif url.path == "/demo-token":
             self._demo_token(parse_qs(url.query).get("as", [""])[0])
+        elif url.path.startswith("/history/"):
+            self._history(url.path.removeprefix("/history/"))
         else:
             self._static(url.path)
 
@@ -77,6 +91,22 @@ class WidgetHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, b"Introuvable", "text/plain; charset=utf-8")
             return
         self._send_file(target)
+
+    def _history(self, session_id: str) -> None:
+        if not SESSION_ID.fullmatch(session_id):
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "Conversation introuvable."})
+            return
+        params = {"token": self.server.api_token} if self.server.api_token else {}
+        try:
+            response = requests.get(
+                f"{self.server.rasa_url}/conversations/{session_id}/tracker", params=params, timeout=5
+            )
+            response.raise_for_status()
+            events = response.json().get("events") or []
+        except (requests.RequestException, ValueError):
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "Historique indisponible."})
+            return
+        self._send_json(HTTPStatus.OK, {"messages": transcript(events)})
 
     def _demo_token(self, who: str) -> None:
         email = DEMO_ACCOUNTS.get(who)
@@ -114,12 +144,35 @@ class WidgetHandler(BaseHTTPRequestHandler):
         logger.info("%s %s", self.command, urlsplit(self.path).path)
 
 
+def transcript(events: list[dict]) -> list[dict]:
+    """What the citizen saw, from tracker events: user texts (a button's title, not its payload) and bot
+    messages with their buttons; the last `HISTORY_LIMIT`."""
+    messages: list[dict] = []
+    for event in events:
+        if event.get("event") == "user":
+            metadata = event.get("metadata") or {}
+            messages.append({"from": "user", "text": metadata.get("button_title") or event.get("text") or ""})
+        elif event.get("event") == "bot":
+            data = event.get("data") or {}
+            buttons = data.get("buttons") or data.get("quick_replies") or []
+            messages.append({
+                "from": "bot",
+                "text": event.get("text") or "",
+                "buttons": [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons],
+            })
+    return messages[-HISTORY_LIMIT:]
+
+
 def make_server(
     host: str = "127.0.0.1", port: int = 8080, *, rasa_url: str = "http://127.0.0.1:5005",
-    demo_login: bool = False, database_url: str | None = None,
+    api_token: str | None = None, demo_login: bool = False, database_url: str | None = None,
 ) -> WidgetServer:
-    """A server bound to host:port (0: a free port); call `serve_forever()` or `start_in_thread()`."""
-    return WidgetServer((host, port), rasa_url, demo_login, database_url)
+    """A server bound to host:port (0: a free port); call `serve_forever()` or `start_in_thread()`.
+
+    ``api_token``: the Rasa HTTP API's `--auth-token`, for /history; ``database_url``: the account
+    database of the demo tokens (default: settings).
+    """
+    return WidgetServer((host, port), rasa_url, api_token, demo_login, database_url)
 
 
 def start_in_thread(server: WidgetServer) -> threading.Thread:
@@ -138,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo-login", action="store_true", help="serve /demo-token (demo machines only)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    server = make_server(args.host, args.port, rasa_url=args.rasa_url, demo_login=args.demo_login)
+    server = make_server(
+        args.host, args.port, rasa_url=args.rasa_url, api_token=get_settings().rasa_api_token,
+        demo_login=args.demo_login,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

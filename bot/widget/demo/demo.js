@@ -26,8 +26,10 @@
     location.reload();
   }
 
-  window.TerrebonneAssistantConfig = {
+  // The portal's settings; anything the page set before (window.TerrebonneAssistantConfig) wins.
+  window.TerrebonneAssistantConfig = Object.assign({
     serverUrl: demo.serverUrl,
+    historyUrl: "/history/{sessionId}",
     tokenProvider: function () {
       if (who() !== "marie") {
         return null;
@@ -40,7 +42,7 @@
           return body.token || null;
         });
     },
-  };
+  }, window.TerrebonneAssistantConfig || {});
 
   function setUp() {
     var portal = document.getElementById("portail");

@@ -55,7 +55,7 @@
     welcome: TEXT.welcome,
     colors: { primary: "#0b4f8a", onPrimary: "#ffffff" },
     tokenProvider: null,
-    history: "server",
+    historyUrl: null,
     storageKey: "terrebonne-assistant",
     slowAfterMs: 8000,
     failAfterMs: 30000,
@@ -78,7 +78,7 @@
       title: data.title,
       subtitle: data.subtitle,
       welcome: data.welcome,
-      history: data.history,
+      historyUrl: data.historyUrl,
       storageKey: data.storageKey,
       open: data.open === undefined ? undefined : data.open === "true",
     };
@@ -447,6 +447,8 @@
             }
             socket = io(cfg.serverUrl, {
               path: cfg.socketPath,
+              transports: ["websocket", "polling"],
+              tryAllTransports: true,
               reconnectionDelay: 1000,
               reconnectionDelayMax: 10000,
               timeout: 10000,
@@ -504,13 +506,15 @@
 
   // ---------------------------------------------------------------- history from the server
 
+  // `historyUrl` answers {"messages": [{"from": "user"|"bot", "text", "buttons"}]} for a session id
+  // (bot/widget/serve.py's /history/{sessionId} reads Rasa's tracker with the API token).
   function serverHistory(cfg, sessionId) {
-    var url = cfg.serverUrl + "/conversations/" + encodeURIComponent(sessionId) + "/tracker";
+    var url = new URL(cfg.historyUrl.replace("{sessionId}", encodeURIComponent(sessionId)), location.href);
     var controller = new AbortController();
     var timer = setTimeout(function () {
       controller.abort();
     }, 5000);
-    return fetch(url, { cache: "no-store", signal: controller.signal })
+    return fetch(url.href, { cache: "no-store", signal: controller.signal })
       .then(function (response) {
         clearTimeout(timer);
         if (!response.ok) {
@@ -518,21 +522,10 @@
         }
         return response.json();
       })
-      .then(function (tracker) {
-        var entries = [];
-        (tracker.events || []).forEach(function (event) {
-          if (event.event === "user") {
-            var meta = event.metadata || {};
-            var text = event.text || "";
-            entries.push({ from: "user", text: meta.button_title || text });
-          } else if (event.event === "bot") {
-            var data = event.data || {};
-            entries.push(
-              normaliseBot({ text: event.text, buttons: data.buttons || data.quick_replies, image: data.image })
-            );
-          }
+      .then(function (body) {
+        return (body.messages || []).slice(-HISTORY_LIMIT).map(function (message) {
+          return message.from === "bot" ? normaliseBot(message) : { from: "user", text: String(message.text || "") };
         });
-        return entries.slice(-HISTORY_LIMIT);
       });
   }
 
@@ -995,7 +988,7 @@
       var outbox = session.get(keys.outbox, null);
       state.outbox = outbox && outbox.sessionId === state.sessionId ? outbox.items : [];
       var fromServer =
-        fresh || cfg.history !== "server"
+        fresh || !cfg.historyUrl
           ? Promise.resolve(null)
           : serverHistory(cfg, state.sessionId).catch(function () {
               return null;

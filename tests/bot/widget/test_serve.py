@@ -1,0 +1,150 @@
+"""The widget's static server: the demo page, the widget's files, history from the tracker, demo tokens."""
+from __future__ import annotations
+
+import http.client
+import socket
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from bot.backend.api import get_backend
+from bot.backend.setup import prepare_database
+from bot.identity import WebIdentity, verify_token
+from bot.widget.serve import HISTORY_LIMIT, WidgetServer, make_server, start_in_thread, transcript
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def accounts_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('widget') / 'accounts.db'}"
+    prepare_database(url)
+    return url
+
+
+def _serve(**options) -> Iterator[WidgetServer]:
+    server = make_server(port=0, **options)
+    start_in_thread(server)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def server(accounts_url: str) -> Iterator[WidgetServer]:
+    """Demo logins on; the Rasa server it points to is down (nothing listens on that port)."""
+    yield from _serve(rasa_url=f"http://127.0.0.1:{_closed_port()}", demo_login=True, database_url=accounts_url)
+
+
+@pytest.fixture
+def production_like(accounts_url: str) -> Iterator[WidgetServer]:
+    yield from _serve(rasa_url="http://127.0.0.1:5005", demo_login=False, database_url=accounts_url)
+
+
+def _get(server: WidgetServer, path: str) -> requests.Response:
+    return requests.get(server.url.rstrip("/") + path, timeout=5)
+
+
+def test_the_demo_page_embeds_the_widget_with_one_script_tag(server):
+    page = _get(server, "/")
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert page.text.count('<script src="/widget/assistant.js"') == 1
+    assert "Se connecter en tant que Marie Tremblay (démo)" in page.text
+    assert "Mode anonyme" in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/widget/assistant.js", "text/javascript"),
+        ("/widget/assistant.css", "text/css"),
+        ("/widget/vendor/socket.io.min.js", "text/javascript"),
+        ("/widget/vendor/socket.io-client.LICENSE", "text/plain"),
+        ("/demo/demo.js", "text/javascript"),
+    ],
+)
+def test_the_widget_files_are_served(server, path, content_type):
+    response = _get(server, path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith(content_type)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "path", ["/widget/../serve.py", "/widget/%2e%2e/serve.py", "/demo/../../settings.py", "/serve.py", "/widget/"]
+)
+def test_nothing_outside_the_widget_folders_is_served(server, path):
+    connection = http.client.HTTPConnection(*server.server_address[:2], timeout=5)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    assert response.status == 404
+    assert b"import" not in response.read()
+    connection.close()
+
+
+def test_the_demo_page_is_told_where_rasa_is(server):
+    config = _get(server, "/demo/config.js").text
+    assert f'"serverUrl": "{server.rasa_url}"' in config
+    assert '"demoLogin": true' in config
+
+
+def test_a_demo_token_logs_in_as_marie_tremblay(server, accounts_url):
+    response = _get(server, "/demo-token?as=marie")
+    assert response.status_code == 200
+    marie = get_backend(accounts_url).account_status("marie.tremblay@example.com").account_id
+    assert verify_token(response.json()["token"]) == WebIdentity(marie)
+
+
+def test_no_demo_token_for_anyone_else(server):
+    response = _get(server, "/demo-token?as=jean.gagnon@example.com")
+    assert response.status_code == 404
+    assert "token" not in response.json()
+
+
+def test_no_demo_token_without_demo_logins(production_like):
+    assert _get(production_like, "/demo-token?as=marie").status_code == 404
+    assert '"demoLogin": false' in _get(production_like, "/demo/config.js").text
+
+
+def test_history_of_a_malformed_session_id_is_not_asked_to_rasa(server):
+    for session_id in ["abc", "../status", "0" * 33, "Z" * 32]:
+        assert _get(server, f"/history/{session_id}").status_code == 404
+
+
+def test_history_says_unavailable_when_rasa_is_down(server):
+    response = _get(server, "/history/" + "a" * 32)
+    assert response.status_code == 502
+    assert response.json() == {"error": "Historique indisponible."}
+
+
+def test_transcript_is_what_the_citizen_saw():
+    events = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "session_started"},
+        {"event": "user", "text": "Bonjour", "metadata": {"token": "[jeton]"}},
+        {"event": "bot", "text": "Bonjour! Comment puis-je vous aider?",
+         "data": {"buttons": [{"title": "Créer un compte", "payload": "/ask_create_account"}]}},
+        {"event": "slot", "name": "requested_slot", "value": None},
+        {"event": "user", "text": "/ask_create_account", "metadata": {"button_title": "Créer un compte"}},
+        {"event": "bot", "text": "Pour créer votre compte :", "data": {}},
+    ]
+    assert transcript(events) == [
+        {"from": "user", "text": "Bonjour"},
+        {"from": "bot", "text": "Bonjour! Comment puis-je vous aider?",
+         "buttons": [{"title": "Créer un compte", "payload": "/ask_create_account"}]},
+        {"from": "user", "text": "Créer un compte"},
+        {"from": "bot", "text": "Pour créer votre compte :", "buttons": []},
+    ]
+
+
+def test_transcript_keeps_the_latest_messages():
+    events = [{"event": "user", "text": f"message {n}"} for n in range(HISTORY_LIMIT + 20)]
+    messages = transcript(events)
+    assert len(messages) == HISTORY_LIMIT
+    assert messages[-1]["text"] == f"message {HISTORY_LIMIT + 19}"
