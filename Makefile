@@ -1,5 +1,5 @@
 # The two commands of README.md: `make run` and `make test`. The others are their parts.
-.PHONY: install db train run shell test lint pytest validate story-test eval bench clean
+.PHONY: install db train browser run shell test lint pytest validate story-test eval bench clean
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -17,6 +17,9 @@ db: install
 train: install
 	@scripts/train.sh >/dev/null
 
+browser:
+	@scripts/install_browser.sh
+
 run: db
 	@scripts/run.sh
 
@@ -26,7 +29,7 @@ shell: db train
 lint: install
 	$(BIN)/ruff check bot actions tests scripts
 
-pytest: db train
+pytest: db train browser
 	$(BIN)/pytest -q
 
 validate: install
