@@ -37,6 +37,7 @@ class Settings:
     retention_days: int = 90
     form_max_failures: int = 3
     action_server_host: str = "127.0.0.1"
+    max_message_chars: int = 2000
     ivr_confidence_threshold: float = 0.5
     ivr_token: str = ""
 
@@ -67,6 +68,7 @@ def get_settings() -> Settings:
         retention_days=int(_env("BOT_RETENTION_DAYS", "90")),
         form_max_failures=int(_env("BOT_FORM_MAX_FAILURES", "3")),
         action_server_host=_env("BOT_ACTION_SERVER_HOST", "127.0.0.1"),
+        max_message_chars=int(_env("BOT_MAX_MESSAGE_CHARS", "2000")),
         ivr_confidence_threshold=float(_env("BOT_IVR_CONFIDENCE_THRESHOLD", "0.5")),
         ivr_token=_env("BOT_IVR_TOKEN", ""),
     )
