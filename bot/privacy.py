@@ -84,9 +84,11 @@ _NUMERIC_DATE = re.compile(
     r"|(?:0?[1-9]|[12]\d|3[01])[\-./ ](?:0?[1-9]|1[0-2])[\-./ ](?:(?:19|20)\d{2}|\d{2})"
     r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 )
+# "é" and "û" also as JSON escapes, the way structured log lines write them.
+_E, _U = r"(?:[ée]|\\u00e9)", r"(?:[uû]|\\u00fb)"
 _MONTHS = (
-    r"janvier|janv\.?|f[ée]vrier|f[ée]vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?|ao[uû]t"
-    r"|septembre|sept\.?|octobre|oct\.?|novembre|nov\.?|d[ée]cembre|d[ée]c\.?"
+    rf"janvier|janv\.?|f{_E}vrier|f{_E}vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?|ao{_U}t"
+    rf"|septembre|sept\.?|octobre|oct\.?|novembre|nov\.?|d{_E}cembre|d{_E}c\.?"
 )
 _NUMBER_WORDS = (
     r"z[ée]ro|une?|premier|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
@@ -196,11 +198,16 @@ def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> 
             core = token.strip(_WRAPPERS)
             if not core:
                 continue
-            if log_line and (_LOG_CODE_TOKEN.match(core) or not looks_like_password(core)):
+            if log_line and (_LOG_CODE_TOKEN.match(core) or not looks_like_password(_unescape(core))):
                 continue
             start += token.index(core)
             add(start, start + len(core), Kind.PASSWORD)
     return sorted(taken[protected:])
+
+
+def _unescape(token: str) -> str:
+    """A log token with its JSON ``\\uXXXX`` escapes decoded."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), token)
 
 
 def redact_text(text: str, *, passwords: bool = True, log_line: bool = False) -> str:

@@ -173,6 +173,11 @@ def test_every_log_record_is_redacted_once_installed(caplog):
     assert "[courriel]" in text and "[date]" in text and "[mot de passe]" in text and "[carte]" in text
 
 
+def test_structured_log_lines_with_json_escapes_are_redacted():
+    line = '{"event": "rest.message.received.failure", "text": "n\\u00e9e le 12 f\\u00e9vrier 1985"}'
+    assert redact_log_message(line) == '{"event": "rest.message.received.failure", "text": "n\\u00e9e le [date]"}'
+
+
 def test_the_filter_redacts_records_for_a_logging_config_file():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "card %s", ("123456",), None)
     assert RedactingFilter().filter(record)
