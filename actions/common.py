@@ -1,0 +1,69 @@
+"""What every action needs: who is asking, on which channel, today's date, and how to reply."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.backend.api import AccountBackend, AccountState, AccountStatus, get_backend
+from bot.contact import ContactDirectory, get_directory
+from bot.identity import identity_from_metadata
+
+IVR_CHANNEL = "ivr"
+IDENTIFIED_FILE_SLOT = "identified_file_id"
+FORM_SLOTS = ("form_card_digits", "form_birth_date_or_phone", "form_email", "form_failures")
+
+
+def backend() -> AccountBackend:
+    """The account backend of the settings."""
+    return get_backend()
+
+
+def directory() -> ContactDirectory:
+    """The call-centre directory of the settings."""
+    return get_directory()
+
+
+def now() -> datetime:
+    """The current time in the city's time zone."""
+    return directory().now()
+
+
+def today() -> date:
+    """Today's date in the city's time zone."""
+    return now().date()
+
+
+def is_phone(tracker: Tracker) -> bool:
+    """Whether the conversation happens on the phone line (replies are spoken)."""
+    return tracker.get_latest_input_channel() == IVR_CHANNEL
+
+
+def web_account(tracker: Tracker) -> AccountStatus | None:
+    """The online account proven by the portal's signed token in the latest message, if any."""
+    identity = identity_from_metadata((tracker.latest_message or {}).get("metadata"))
+    if identity is None:
+        return None
+    status = backend().account(identity.account_id)
+    return None if status.state is AccountState.NONE else status
+
+
+def identified_file(tracker: Tracker) -> int | None:
+    """The citizen file of the person asking: from a linked web account, or identified on the phone."""
+    account = web_account(tracker)
+    if account is not None and account.linked and account.file_id is not None:
+        return account.file_id
+    value = tracker.get_slot(IDENTIFIED_FILE_SLOT)
+    return int(value) if value is not None else None
+
+
+def say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, spoken_text: str | None = None) -> None:
+    """Send ``text`` on the web, or its spoken form on the phone line."""
+    dispatcher.utter_message(text=spoken_text if spoken_text is not None and is_phone(tracker) else text)
+
+
+def clear_form_slots() -> list[EventType]:
+    """Forget every value a guided form collected (personal data is kept no longer than needed)."""
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
