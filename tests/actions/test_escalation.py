@@ -1,0 +1,74 @@
+"""Escalation: the rest of what the guide says, hours when configured, the handoff record, the IVR transfer."""
+import pytest
+
+from actions.escalation import ActionEscalate, escalate
+from tests.actions.trackers import make_tracker, slot_events, texts
+
+pytestmark = pytest.mark.usefixtures("demo_db", "frozen")
+
+EARLIER = [
+    {"event": "action", "name": "action_listen"},
+    {"event": "user", "text": "je veux lier ma carte", "parse_data": {"intent": {"name": "link_card"}}},
+    {"event": "action", "name": "utter_link_card"},
+    {"event": "action", "name": "link_card_form"},
+    {"event": "action", "name": "validate_link_card_form"},
+]
+WEEKDAY_HOURS = {day: [["08:30", "16:30"]] for day in ["monday", "tuesday", "wednesday", "thursday", "friday"]}
+
+
+async def test_a_person_asked_for_on_the_web(dispatcher, domain):
+    tracker = make_tracker("je veux parler à quelqu'un", intent="request_human", events=EARLIER)
+    events = await ActionEscalate().run(dispatcher, tracker, domain)
+    reply = texts(dispatcher)
+    assert "Par courriel : loisirs@ville.terrebonne.qc.ca." in reply
+    assert "940, montée Masson, bureau 102" in reply
+    assert "ouvert" not in reply.replace("ouverture", "")  # hours not configured: nothing claimed
+    assert slot_events(events) == {
+        "handoff_reason": "request_human",
+        "handoff_topic": "link_card",
+        "handoff_tried": ["utter_link_card", "link_card_form"],
+    }
+
+
+async def test_second_fallback(dispatcher, domain):
+    events = await ActionEscalate().run(dispatcher, make_tracker("xkcd", intent="nlu_fallback"), domain)
+    assert slot_events(events)["handoff_reason"] == "repeated_fallback"
+    assert slot_events(events)["handoff_topic"] is None
+    assert "courriel" not in texts(dispatcher)  # the fallback answer already gave it
+
+
+async def test_on_the_phone_line_the_reply_carries_the_transfer(dispatcher, domain):
+    await ActionEscalate().run(dispatcher, make_tracker("un agent", intent="request_human", channel="ivr"), domain)
+    assert {"transfer": {"number": "4509612001", "extension": "4000"}} in [m["custom"] for m in dispatcher.messages]
+
+
+async def test_when_configured_hours_say_open_now(dispatcher, domain, contact_file):
+    contact_file(opening_hours=WEEKDAY_HOURS)
+    await ActionEscalate().run(dispatcher, make_tracker("un agent", intent="request_human"), domain)
+    assert "Le centre d'appels est ouvert en ce moment, jusqu'à 16 h 30." in texts(dispatcher)
+
+
+async def test_closed_on_the_phone_line_no_transfer_but_when_it_opens(dispatcher, domain, contact_file):
+    from freezegun import freeze_time
+
+    contact_file(opening_hours=WEEKDAY_HOURS)
+    with freeze_time("2026-11-27 23:00:00"):  # Friday 18:00 in Montreal
+        await ActionEscalate().run(dispatcher, make_tracker("un agent", intent="request_human", channel="ivr"), domain)
+    assert all("custom" not in m or not m["custom"] for m in dispatcher.messages)
+    assert "il ouvre lundi 30 novembre à 8 h 30" in texts(dispatcher)
+
+
+async def test_on_a_registration_evening_the_evening_line(dispatcher, domain, contact_file):
+    from freezegun import freeze_time
+
+    contact_file(registration_evening_line={"phone": "450 961-8388", "start": "19:00", "end": "20:30", "dates": ["2026-11-26"]})
+    with freeze_time("2026-11-27 00:30:00"):  # 19:30 in Montreal on the 26th
+        await ActionEscalate().run(dispatcher, make_tracker("un agent", intent="request_human", channel="ivr"), domain)
+    assert {"transfer": {"number": "4509618388"}} in [m["custom"] for m in dispatcher.messages]
+
+
+async def test_full_escalation_when_nothing_was_said_yet(dispatcher, domain):
+    events = escalate(dispatcher, make_tracker(""), "locked", "link_card")
+    reply = texts(dispatcher)
+    assert "450 961-2001, poste 4000" in reply and "450 961-8388" in reply
+    assert slot_events(events)["handoff_topic"] == "link_card"
