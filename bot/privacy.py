@@ -110,9 +110,14 @@ _PASSWORD_CONTEXT = re.compile(
     r"\b(?:password\w*|mot de passe)\s*[:=]\s*[«\"'“]?\s*(?P<value>[^\s,;}«»\"'“”]+)", re.IGNORECASE
 )
 _WRAPPERS = "'\"()[]{}<>,;:«»“”"
-# Tokens in log lines that are code, not typed text: snake_case and dotted names, paths, URLs.
-_LOG_CODE_TOKEN = re.compile(r"^(?:[a-z][a-z0-9]*(?:[_.\-][a-z0-9]+)+|\S*/\S*|[A-Z]\w*\.\w+(?:\.\w+)*)$")
+# Words of log lines that are code, not typed text: snake_case and dotted names without digits, addresses, paths.
+_LOG_CODE_TOKEN = re.compile(r"^(?:[A-Za-z_][A-Za-z]*(?:[_.\-][A-Za-z]+)+|0x[0-9a-fA-F]+|\S*/\S*)$")
 
+_JSON_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{4}|\\.")
+_PASSWORD_WORDS = re.compile(
+    r"(?:mot\s+de\s+passe|password)\s*(?:est|c'est|serait|était|[:=])?\s*[«\"'“]?\s*$", re.IGNORECASE
+)
+_LOG_WORD = re.compile(r"[^\s'\"()\[\]{}<>,;:=]+")
 Span = tuple[int, int, Kind]
 
 
@@ -193,21 +198,33 @@ def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> 
     for match in _PASSWORD_CONTEXT.finditer(text):
         add(match.start("value"), match.end("value"), Kind.PASSWORD)
     if passwords:
-        for start, end in password_spans(text):
+        for start, end in _log_password_spans(text) if log_line else password_spans(text):
             token = text[start:end]
             core = token.strip(_WRAPPERS)
-            if not core:
-                continue
-            if log_line and (_LOG_CODE_TOKEN.match(core) or not looks_like_password(_unescape(core))):
-                continue
-            start += token.index(core)
-            add(start, start + len(core), Kind.PASSWORD)
+            if core:
+                start += token.index(core)
+                add(start, start + len(core), Kind.PASSWORD)
     return sorted(taken[protected:])
 
 
-def _unescape(token: str) -> str:
-    """A log token with its JSON ``\\uXXXX`` escapes decoded."""
-    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), token)
+def _log_password_spans(text: str) -> list[tuple[int, int]]:
+    """Password-like spans of a log line, where quotes, brackets and JSON escapes separate words.
+
+    Log lines are Python reprs and JSON: ``{\\"text\\": \\"D\\u00e9sol\\u00e9\\"}``. A copy of the line of
+    the same length, with each ``\\uXXXX`` as six letters and each other escape as two spaces, is cut
+    into words; a word is a password when the password check sees one and it is not code.
+    """
+    masked = _JSON_ESCAPE.sub(lambda m: "x" * 6 if m.group().startswith("\\u") else "  ", text)
+    spans = []
+    for match in _LOG_WORD.finditer(masked):
+        word = match.group()
+        if _LOG_CODE_TOKEN.match(word) or not looks_like_password(word):
+            continue
+        spans.append((match.start(), match.end()))
+    for start, end in password_spans(masked):
+        if _PASSWORD_WORDS.search(masked[max(0, start - 40) : start]):
+            spans.append((start, end))
+    return spans
 
 
 def redact_text(text: str, *, passwords: bool = True, log_line: bool = False) -> str:
