@@ -184,6 +184,14 @@ def reply_for(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {"say": say, "actions": actions}
 
 
+def rest_messages(call_id: str, reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """A reply in Rasa's REST format: one message per thing to say, the actions as a custom message."""
+    messages = [{"recipient_id": call_id, "text": text} for text in reply["say"]]
+    if reply["actions"]:
+        messages.append({"recipient_id": call_id, "custom": {"actions": reply["actions"]}})
+    return messages
+
+
 # --- per-call counters --------------------------------------------------------------------
 
 @dataclass
@@ -306,6 +314,22 @@ class IVRInput(InputChannel):
             except Exception:  # noqa: BLE001 - sanic raises its own error on a body that is not JSON
                 return response.json({"error": "the body must be valid JSON"}, status=400)
             return response.json({"call_id": turn.call_id, **await self.handle(turn, on_new_message)})
+
+        @ivr_webhook.route("/rest", methods=["POST"])
+        async def receive_rest(request: Request) -> HTTPResponse:
+            """Rasa's REST format, {sender, message}, for gateways that speak it (Jambonz's rasa verb)."""
+            if not self.authorised(request):
+                return response.json({"error": "missing or wrong token"}, status=401)
+            try:
+                body = request.json
+                if not isinstance(body, dict):
+                    raise BadRequest("the body must be a JSON object")
+                turn = parse_turn({"call_id": body.get("sender"), "transcript": body.get("message")})
+            except BadRequest as error:
+                return response.json({"error": str(error)}, status=400)
+            except Exception:  # noqa: BLE001 - sanic raises its own error on a body that is not JSON
+                return response.json({"error": "the body must be valid JSON"}, status=400)
+            return response.json(rest_messages(turn.call_id, await self.handle(turn, on_new_message)))
 
         return ivr_webhook
 

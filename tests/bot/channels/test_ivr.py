@@ -12,6 +12,7 @@ from bot.channels.ivr import (
     IVROutput,
     parse_turn,
     reply_for,
+    rest_messages,
     speakable,
 )
 from bot.contact import get_directory
@@ -156,3 +157,12 @@ def test_old_calls_are_forgotten_past_the_limit():
     states.get("b")
     states.get("c")
     assert states.get("a").silent == 0
+
+
+def test_the_rest_format_carries_the_same_reply():
+    reply = {"say": ["Au revoir!"], "actions": [{"type": "hangup"}]}
+    assert rest_messages("c1", reply) == [
+        {"recipient_id": "c1", "text": "Au revoir!"},
+        {"recipient_id": "c1", "custom": {"actions": [{"type": "hangup"}]}},
+    ]
+    assert rest_messages("c1", {"say": ["Oui?"], "actions": []}) == [{"recipient_id": "c1", "text": "Oui?"}]
