@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -307,7 +308,7 @@ def replay_command(args: argparse.Namespace) -> int:
         return 2
     out = args.out or args.file.with_suffix(".replay.jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_rasa_logs()
     endpoints = args.endpoints or PROJECT_ROOT / "endpoints.yml"
     summary = replay(args.file, out, model, endpoints, progress=True)
     summary_path = out.with_suffix(".summary.json")
@@ -315,6 +316,19 @@ def replay_command(args: argparse.Namespace) -> int:
     sys.stdout.write(summary.text())
     print(f"Résultats par tour : {out}\nRésumé : {summary_path}")
     return 0
+
+
+def quiet_rasa_logs() -> None:
+    """Only Rasa's warnings and errors, on stderr (stdout carries the summary); no library deprecation notices."""
+    import structlog
+
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
 
 
 def latest_model(models: Path) -> Path | None:
