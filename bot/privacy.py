@@ -69,6 +69,9 @@ PERSONAL_SLOT_FRAGMENTS: tuple[tuple[str, Kind], ...] = (
 # Entities whose value is personal whatever it looks like.
 PERSONAL_ENTITIES = {"card_digits": Kind.CARD, "birth_date": Kind.DATE, "phone_number": Kind.PHONE, "email": Kind.EMAIL}
 
+# Keys of message metadata whose value is a credential, whatever it looks like.
+SECRET_KEYS = {"token", "jwt", "authorization", "access_token", "id_token"}
+
 MIN_CARD_DIGITS = 5
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
@@ -78,7 +81,7 @@ _SPOKEN_EMAIL = re.compile(
 )
 _TOKEN = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 _PAREN_PHONE = re.compile(r"(?:\+?1[\s.\-]?)?\(\d{3}\)\s?\d{3}[\s.\-]?\d{4}(?!\d)")
-_DIGIT_RUN = re.compile(r"(?<![\w])\+?\d+(?:(?:[ \-./]|, )\d+)*(?!\d)")
+_DIGIT_RUN = re.compile(r"(?<![\w])\+?\d+(?:(?:[ \-./]|, )\d+)*(?![\w])")
 _NUMERIC_DATE = re.compile(
     r"(?:19|20)\d{2}[\-./ ](?:0?[1-9]|1[0-2])[\-./ ](?:0?[1-9]|[12]\d|3[01])"
     r"|(?:0?[1-9]|[12]\d|3[01])[\-./ ](?:0?[1-9]|1[0-2])[\-./ ](?:(?:19|20)\d{2}|\d{2})"
@@ -111,7 +114,10 @@ _PASSWORD_CONTEXT = re.compile(
 )
 _WRAPPERS = "'\"()[]{}<>,;:«»“”"
 # Words of log lines that are code, not typed text: snake_case and dotted names without digits, addresses, paths.
-_LOG_CODE_TOKEN = re.compile(r"^(?:[A-Za-z_][A-Za-z]*(?:[_.\-][A-Za-z]+)+|0x[0-9a-fA-F]+|\S*/\S*)$")
+_LOG_CODE_TOKEN = re.compile(
+    r"^(?:[A-Za-z_][A-Za-z]*(?:[_.\-][A-Za-z]+)+|0x[0-9a-fA-F]+|[0-9a-f]{16,}"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\S*/\S*)$"
+)
 
 _JSON_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{4}|\\.")
 _PASSWORD_WORDS = re.compile(
@@ -296,6 +302,16 @@ def _redact_entities(entities: Iterable[Any]) -> list[Any]:
     return redacted
 
 
+def _redact_metadata(metadata: Any) -> Any:
+    """Metadata with credentials (``token``, ``jwt``, ``authorization``) replaced whatever their shape."""
+    if isinstance(metadata, dict):
+        return {
+            key: Kind.TOKEN.value if str(key).lower() in SECRET_KEYS and value else _redact_metadata(value)
+            for key, value in metadata.items()
+        }
+    return _deep(metadata, _structured_text)
+
+
 def redact_event(event: dict[str, Any]) -> dict[str, Any]:
     """A copy of a serialised Rasa event with its personal data replaced by placeholders."""
     event = copy.deepcopy(event)
@@ -309,14 +325,14 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
         if isinstance(parse_data.get("entities"), list):
             parse_data["entities"] = _redact_entities(parse_data["entities"])
         if parse_data.get("metadata"):
-            parse_data["metadata"] = _deep(parse_data["metadata"], _structured_text)
+            parse_data["metadata"] = _redact_metadata(parse_data["metadata"])
     if isinstance(event.get("entities"), list):
         event["entities"] = _redact_entities(event["entities"])
     if kind == "slot" and "value" in event:
         event["value"] = redact_slot_value(str(event.get("name", "")), event["value"])
     for key in ("metadata", "data"):
         if event.get(key):
-            event[key] = _deep(event[key], _structured_text)
+            event[key] = _redact_metadata(event[key])
     return event
 
 
