@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,6 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.normalize import normalize
 from bot.contact import TRANSFER_KEY, get_directory, spoken_email
 from bot.policy.phones import spoken_phone
 from bot.settings import get_settings
@@ -334,7 +335,12 @@ class IVRInput(InputChannel):
         return ivr_webhook
 
     async def handle(self, turn: Turn, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> dict:
-        """Answer one turn: the channel's own reprompt or transfer, or the bot's reply made speakable."""
+        """Answer one turn: the channel's own reprompt or transfer, or the bot's reply made speakable.
+
+        The transcript is normalised here already (the NLU pipeline does it again, harmlessly): the
+        tracker, the redaction of personal data and the forms then see "123456", not "un deux trois…".
+        """
+        turn = replace(turn, transcript=normalize(turn.transcript).strip())
         state = self.calls.get(turn.call_id)
         reply = channel_reply(turn, state, self.confidence_threshold)
         if reply is None:

@@ -119,7 +119,7 @@ async def test_low_confidence_asks_to_repeat_then_offers_the_keypad_then_transfe
 
 async def test_a_clear_turn_resets_the_count():
     channel, bot = IVRInput(confidence_threshold=0.5), Bot()
-    unclear = parse_turn({"call_id": "c1", "transcript": "mmm", "confidence": 0.2})
+    unclear = parse_turn({"call_id": "c1", "transcript": "la carte machin", "confidence": 0.2})
     clear = parse_turn({"call_id": "c1", "transcript": "ma carte", "confidence": 0.9})
     await channel.handle(unclear, bot)
     assert (await channel.handle(clear, bot))["say"] == ["Que puis-je faire pour vous?"]
@@ -166,3 +166,11 @@ def test_the_rest_format_carries_the_same_reply():
         {"recipient_id": "c1", "custom": {"actions": [{"type": "hangup"}]}},
     ]
     assert rest_messages("c1", {"say": ["Oui?"], "actions": []}) == [{"recipient_id": "c1", "text": "Oui?"}]
+
+
+async def test_the_bot_receives_the_written_form_and_fillers_alone_count_as_silence():
+    channel, bot = IVRInput(), Bot()
+    await channel.handle(parse_turn({"call_id": "c1", "transcript": "euh un deux trois quatre cinq six"}), bot)
+    assert [m.text for m in bot.received] == ["123456"]
+    assert await channel.handle(parse_turn({"call_id": "c1", "transcript": "euh hum"}), bot) == {
+        "say": [SAY_STILL_THERE], "actions": []}
