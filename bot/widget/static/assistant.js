@@ -408,12 +408,13 @@
   }
 
   // socket.io: Rasa's channel with session_persistence; replies arrive as `bot_uttered` events.
-  // In "auto" mode, when the socket cannot connect but the REST webhook answers, sockets are
-  // taken as blocked (a proxy, a firewall) and the conversation goes on over REST.
+  // In "auto" mode, when the socket has never connected but the REST webhook answers, sockets are
+  // taken as blocked (a proxy, a firewall) and the conversation goes on over REST. A socket that
+  // was connected once keeps reconnecting by itself (the server is restarting).
   function SocketLink(cfg, sessionId, events, fallBackToRest) {
     var socket = null;
-    var failures = 0;
     var stopped = false;
+    var everConnected = false;
 
     function tryRest() {
       probe(cfg).then(
@@ -427,6 +428,13 @@
           /* the server is down altogether: keep reconnecting the socket */
         }
       );
+    }
+
+    function failed() {
+      events.offline();
+      if (cfg.transport === "auto" && !everConnected) {
+        tryRest();
+      }
     }
 
     function stop() {
@@ -451,10 +459,10 @@
               tryAllTransports: true,
               reconnectionDelay: 1000,
               reconnectionDelayMax: 10000,
-              timeout: 10000,
+              timeout: 5000,
             });
             socket.on("connect", function () {
-              failures = 0;
+              everConnected = true;
               socket.emit("session_request", { session_id: sessionId });
             });
             socket.on("session_confirm", function () {
@@ -468,13 +476,10 @@
                 events.offline();
               }
             });
-            socket.on("connect_error", function () {
-              failures += 1;
-              events.offline();
-              if (cfg.transport === "auto" && failures === 2) {
-                tryRest();
-              }
-            });
+            socket.on("connect_error", failed);
+            // A new attempt means the previous one failed, with an error or with a connection closed
+            // during the handshake (which raises no connect_error).
+            socket.io.on("reconnect_attempt", failed);
           },
           function () {
             if (cfg.transport === "auto") {
@@ -816,6 +821,7 @@
 
     function send(item) {
       removeSuggestions();
+      clearStatus("restarted");
       item.id = newSessionId().slice(0, 8);
       renderEntry({ from: "user", text: item.text, pendingId: item.id }, {});
       state.outbox.push(item);
