@@ -1,0 +1,110 @@
+"""The domain's content: the intent contract, speakable IVR variants, contact facts from the guide only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+CONTACT = yaml.safe_load((ROOT / "config" / "contact.yml").read_text(encoding="utf-8"))
+RESPONSES = DOMAIN["responses"]
+
+DESIGN_INTENTS = {
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope", "inform",
+    "ask_create_account", "ask_password_rules", "password_rejected", "email_confirmation_missing",
+    "forgot_password", "login_problem", "link_card", "no_card", "ask_card_expiry", "ask_card_renewal",
+    "ask_family_file", "ask_profile", "ask_amount_due", "ask_registrations", "request_human",
+    "ask_contact", "ask_hours", "ask_in_person",
+}  # fmt: skip
+
+NEEDS_SPEAKABLE = re.compile(r"\*\*|\[[^\]]+\]\(|https?://|\n\s*(?:-|\d+\.)\s")
+PHONE = re.compile(r"\b\d{3} \d{3}-\d{4}\b")
+TIME = re.compile(r"\b\d{1,2} ?h(?: ?\d{2})?\b")
+
+
+def web_text(name: str) -> str:
+    return next(v["text"] for v in RESPONSES[name] if "channel" not in v)
+
+
+def ivr_text(name: str) -> str | None:
+    return next((v["text"] for v in RESPONSES[name] if v.get("channel") == "ivr"), None)
+
+
+def all_texts() -> list[tuple[str, str]]:
+    return [(name, v["text"]) for name, variants in RESPONSES.items() for v in variants if "text" in v]
+
+
+def test_every_intent_of_the_design_is_declared():
+    assert DESIGN_INTENTS <= set(DOMAIN["intents"])
+
+
+def test_entities_of_the_design_are_declared():
+    assert {"card_digits", "birth_date", "phone_number", "email"} <= set(DOMAIN["entities"])
+
+
+@pytest.mark.parametrize("name", [n for n in RESPONSES if NEEDS_SPEAKABLE.search(web_text(n) or "")])
+def test_response_with_link_markdown_or_list_has_a_speakable_ivr_variant(name):
+    spoken = ivr_text(name)
+    assert spoken, f"{name} needs a `channel: ivr` variant"
+    assert not NEEDS_SPEAKABLE.search(spoken)
+    assert "http" not in spoken and "www" not in spoken and "@" not in spoken
+
+
+def test_ivr_variant_comes_right_after_the_web_text_it_mirrors():
+    for name, variants in RESPONSES.items():
+        channels = [v.get("channel") for v in variants]
+        if "ivr" in channels:
+            assert channels.index("ivr") == 1 and channels[0] is None, name
+
+
+def test_phone_numbers_said_are_the_configured_ones():
+    known = {CONTACT["call_centre"]["phone"], CONTACT["registration_evening_line"]["phone"]}
+    for name, text in all_texts():
+        assert set(PHONE.findall(text)) <= known, name
+
+
+def test_call_centre_number_comes_with_its_extension():
+    phone, extension = CONTACT["call_centre"]["phone"], CONTACT["call_centre"]["extension"]
+    for name, text in all_texts():
+        if phone in text:
+            assert f"{phone}, poste {extension}" in text.replace("**", ""), name
+
+
+def test_no_opening_hours_are_invented():
+    allowed = {"19 h", "20 h 30"}
+    for name, text in all_texts():
+        assert set(TIME.findall(text)) <= allowed, name
+
+
+def test_password_rules_are_the_guides_words():
+    text = web_text("utter_password_rules")
+    for rule in (
+        "un minimum de huit (8) lettres incluant une majuscule ;",
+        "plus un chiffre ;",
+        "plus un symbole.",
+    ):
+        assert rule in text
+
+
+def test_linking_and_no_card_answers_follow_the_guide():
+    link = web_text("utter_link_card")
+    assert "six (6) derniers chiffres sans espace" in link
+    assert "Votre dossier est maintenant lié à votre dossier à la Ville" in link
+    assert "pas celle de l'un de vos enfants" in link
+    no_card = web_text("utter_no_card")
+    assert (
+        "**Annuler**" in no_card and "preuves de résidence pour tous les membres de votre famille" in no_card
+    )
+
+
+def test_portal_address_is_the_configured_one():
+    assert CONTACT["portal_url"] in web_text("utter_create_account")
+
+
+def test_answers_say_vous_not_tu():
+    for name, text in all_texts():
+        assert not re.search(r"\b(tu|ton|ta|tes|toi)\b", text, re.IGNORECASE), name
