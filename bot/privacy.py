@@ -284,7 +284,7 @@ def redact_slot_value(name: str, value: Any) -> Any:
     kind = slot_kind(name)
     if kind is not None:
         return kind.value
-    return _deep(value, _structured_text)
+    return _redact_metadata(value)
 
 
 def _redact_entities(entities: Iterable[Any]) -> list[Any]:
