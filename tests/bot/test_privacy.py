@@ -186,3 +186,10 @@ def test_the_filter_redacts_records_for_a_logging_config_file():
 
 def test_placeholders_are_the_typed_ones_of_the_brief():
     assert set(PLACEHOLDERS) >= {"[carte]", "[date]", "[téléphone]", "[courriel]", "[mot de passe]"}
+
+
+def test_metadata_credentials_are_replaced_whatever_their_shape():
+    slot = redact_event({"event": "slot", "name": "session_started_metadata", "value": {"token": "not-a-jwt"}})
+    assert slot["value"] == {"token": "[jeton]"}
+    user = redact_event({"event": "user", "text": "x", "metadata": {"jwt": "abc", "page": "/profil"}})
+    assert user["metadata"] == {"jwt": "[jeton]", "page": "/profil"}
