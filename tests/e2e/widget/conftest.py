@@ -130,3 +130,4 @@ def widget(browser: Browser, widget_server: WidgetServer) -> Iterator[WidgetDriv
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
 
+

@@ -5,7 +5,13 @@ import re
 import socket
 import statistics
 
+import pytest
 from playwright.sync_api import expect
+from sqlalchemy import delete, update
+
+from bot.backend.api import get_backend
+from bot.backend.db import make_engine
+from bot.backend.models import Account, Attempt
 
 GREETING = "assistant virtuel des inscriptions en ligne"
 PASSWORD_RULES = "un minimum de huit (8) lettres incluant une majuscule"
@@ -97,15 +103,38 @@ def test_the_conversation_survives_a_reload_and_a_new_tab_and_restarts_afresh(wi
     widget.reply(GREETING)
 
 
-def test_marie_logged_in_on_the_portal_links_her_card(widget):
+@pytest.fixture
+def marie_not_linked(rasa_server):
+    """Marie's online account, not yet linked to her city file (other tests of the session link it)."""
+    backend = get_backend(rasa_server.env["BOT_DATABASE_URL"])
+    marie = backend.account_status("marie.tremblay@example.com").account_id
+    engine = make_engine(rasa_server.env["BOT_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(update(Account).where(Account.id == marie).values(citizen_file_id=None))
+        connection.execute(delete(Attempt).where(Attempt.account_id == marie))
+    engine.dispose()
+    assert not backend.account_status("marie.tremblay@example.com").linked
+    return backend
+
+
+def test_marie_logged_in_on_the_portal_links_her_card(widget, marie_not_linked):
     widget.goto()
     widget.page.get_by_role("button", name="Se connecter en tant que Marie Tremblay (démo)").click()
     expect(widget.page.get_by_text("Vous êtes connectée en tant que Marie Tremblay (démo).")).to_be_visible()
     widget.open()
-    widget.say("Je veux activer mon profil avec ma Carte Accès Terrebonne")
+    widget.say("Je veux lier ma Carte Accès Terrebonne")
+    widget.reply("Quels sont les six (6) derniers chiffres de votre Carte Accès Terrebonne?")
     widget.say("123456")
-    widget.say("1985-03-12")
-    widget.reply(LINKED)
+    widget.reply("Maintenant, au choix : votre date de naissance")
+    widget.say("12 mars 1985")
+    linked = widget.bot_messages.filter(has_text=LINKED).last
+    expect(linked.locator("strong", has_text=LINKED)).to_be_visible()
+    expect(linked).not_to_contain_text("Activer mon profil")
+    assert marie_not_linked.account_status("marie.tremblay@example.com").linked
+
+    widget.page.get_by_role("button", name="Mode anonyme").click()
+    widget.launcher.click()
+    expect(widget.bot_messages).to_have_count(0)  # someone else on this computer sees nothing of Marie's
 
 
 def test_rest_is_used_where_sockets_are_blocked(widget):
