@@ -20,6 +20,7 @@ from bot.channels.normalize import normalize
 from bot.contact import TRANSFER_KEY, get_directory, spoken_email
 from bot.policy.phones import spoken_phone
 from bot.settings import get_settings
+from bot.web_channels import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def parse_turn(body: Any) -> Turn:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     call_id = body.get("call_id")
-    if not isinstance(call_id, str) or not call_id.strip() or len(call_id) > 200:
+    if not isinstance(call_id, str) or not call_id.strip() or len(call_id) > 200 or not call_id.isprintable():
         raise BadRequest("call_id must be a non-empty string of at most 200 characters")
     if "transcript" not in body and "dtmf" not in body:
         raise BadRequest("transcript is required (an empty string when the caller said nothing)")
@@ -82,6 +83,8 @@ def parse_turn(body: Any) -> Turn:
     caller = body.get("caller")
     if caller is not None and not isinstance(caller, str):
         raise BadRequest("caller must be a string")
+    # Without control characters and lone surrogates, on which spaCy's tokenizer fails (error 500).
+    transcript = clean_text(transcript)
     return Turn(call_id=call_id.strip(), transcript=transcript.strip(), confidence=confidence, dtmf=dtmf)
 
 
