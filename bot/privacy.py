@@ -115,8 +115,14 @@ _PASSWORD_CONTEXT = re.compile(
 _WRAPPERS = "'\"()[]{}<>,;:«»“”"
 # Words of log lines that are code, not typed text: snake_case and dotted names without digits, addresses, paths.
 _LOG_CODE_TOKEN = re.compile(
-    r"^(?:[A-Za-z_][A-Za-z]*(?:[_.\-][A-Za-z]+)+|0x[0-9a-fA-F]+|[0-9a-f]{16,}"
+    r"^(?:(?=.*[_.\-])[A-Za-z_.\-]+|0x[0-9a-fA-F]+|[0-9a-f]{16,}"
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\S*/\S*)$"
+)
+# In log lines: timestamps, network addresses and ports, versions, line numbers and process ids.
+_LOG_NOT_PERSONAL = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?: [+-]\d{4})?"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?|(?<=localhost:)\d{1,5}|(?<=\d:)\d{2,5}(?=/)"
+    r"|(?<=versions/)\d+(?:\.\d+)+|(?<=python)\d+\.\d+|(?<=\bline )\d+|(?<=\] \[)\d{1,7}(?=\] \[)"
 )
 
 _JSON_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{4}|\\.")
@@ -180,6 +186,8 @@ def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> 
     ``log_line``: a log line; code-like tokens (snake_case names, paths) are not passwords.
     """
     taken: list[Span] = [(m.start(), m.end(), Kind.PASSWORD) for m in _PLACEHOLDER.finditer(text)]
+    if log_line:
+        taken += [(m.start(), m.end(), Kind.PASSWORD) for m in _LOG_NOT_PERSONAL.finditer(text)]
     protected = len(taken)
 
     def add(start: int, end: int, kind: Kind) -> None:

@@ -173,6 +173,24 @@ def test_every_log_record_is_redacted_once_installed(caplog):
     assert "[courriel]" in text and "[date]" in text and "[mot de passe]" in text and "[carte]" in text
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[2026-11-26 09:13:13 +0000] [30863] [ERROR] Exception occurred while handling uri: "
+        "'http://127.0.0.1:35919/webhooks/ivr/webhook'",
+        '  File "/root/.pyenv/versions/3.10.13/lib/python3.10/concurrent/futures/_base.py", line 451, in result',
+        "    await self._handle_message_with_tracker(message, tracker)",
+        "<rasa.shared.core.events.SessionStarted object at 0x7f2eedbf8d00> model_id='bff70567737f4fcd9436d8a60cdd5be8'",
+    ],
+)
+def test_log_lines_without_personal_data_stay_readable(line):
+    assert redact_log_message(line) == line
+
+
+def test_log_lines_keep_no_card_digits_in_brackets():
+    assert redact_log_message("values [123456] ['450 555-0123']") == "values [[carte]] ['[téléphone]']"
+
+
 def test_structured_log_lines_with_json_escapes_are_redacted():
     line = '{"event": "rest.message.received.failure", "text": "n\\u00e9e le 12 f\\u00e9vrier 1985"}'
     assert redact_log_message(line) == '{"event": "rest.message.received.failure", "text": "n\\u00e9e le [date]"}'
