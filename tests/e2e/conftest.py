@@ -180,3 +180,30 @@ def rasa_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     yield stack
     stop_stack(stack)
     shutil.rmtree(stack.workdir, ignore_errors=True)
+
+
+PRODUCTION_API_TOKEN = "e2e-rasa-api-token"
+PRODUCTION_IVR_TOKEN = "e2e-ivr-gateway-token"
+PRODUCTION_ORIGIN = "https://www.ville.terrebonne.qc.ca"
+
+
+@pytest.fixture(scope="session")
+def production_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
+    """A stack configured as in production (docs/production.md): API token, IVR token, one CORS origin.
+
+    Both servers log at DEBUG, the most verbose level, so that log redaction is tested on everything.
+    """
+    env = {
+        "LOG_LEVEL": "DEBUG",
+        "COLOREDLOGS_LOG_LEVEL": "DEBUG",
+        "BOT_RASA_API_TOKEN": PRODUCTION_API_TOKEN,
+        "BOT_IVR_TOKEN": PRODUCTION_IVR_TOKEN,
+        "BOT_CORS_ORIGINS": PRODUCTION_ORIGIN,
+    }
+    stack = start_stack(
+        tmp_path_factory.mktemp("rasa-production"), rasa_model, extra_env=env,
+        rasa_args=["--cors", PRODUCTION_ORIGIN], api_token=PRODUCTION_API_TOKEN,
+    )
+    yield stack
+    stop_stack(stack)
+    shutil.rmtree(stack.workdir, ignore_errors=True)
