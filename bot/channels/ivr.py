@@ -164,9 +164,6 @@ def reply_for(messages: list[dict[str, Any]]) -> dict[str, Any]:
                                utter or "(custom action text)")
             if spoken:
                 say.append(spoken)
-        if message.get("buttons"):
-            logger.warning("IVR reply %s has buttons, which a caller cannot press; add a channel: ivr "
-                           "variant that says the choices.", utter or "(custom action text)")
         custom = message.get("custom")
         if isinstance(custom, dict):
             transfer = transfer or _transfer_action(custom.get(TRANSFER_KEY))
