@@ -54,7 +54,8 @@ _EMAIL_CONNECTORS = (
     (("barre", "de", "soulignement"), "_"), (("underscore",), "_"), (("souligné",), "_"),
     (("trait", "d'union"), "-"), (("tiret",), "-"), (("point",), "."),
 )
-_NO_REPEAT_COLLAPSE = frozenset({"nous", "vous"})
+# Words that French doubles on purpose: "vous vous", "faire faire", "le mot de passe passe pas".
+_NO_REPEAT_COLLAPSE = frozenset({"nous", "vous", "faire", "fait", "passe", "qui"})
 _PROTECTED = re.compile(r"@|://|^www\.|\d", re.IGNORECASE)
 _EDGE_PUNCT = "\"'«»“”()[]{}.,;:!?…"
 

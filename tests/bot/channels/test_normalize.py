@@ -14,6 +14,8 @@ from bot.channels.normalize import normalize
         ("Bonjour, euh, je voudrais lier ma carte.", "Bonjour, je voudrais lier ma carte."),
         ("c'était un un un super service", "c'était un super service"),
         ("vous vous êtes trompé", "vous vous êtes trompé"),
+        ("le mot de passe passe pas", "le mot de passe passe pas"),
+        ("je dois faire faire une carte", "je dois faire faire une carte"),
         ("Je m'appelle Ben Tremblay", "Je m'appelle Ben Tremblay"),
         # card digits, said one by one, in pairs, in threes
         ("un deux trois quatre cinq six", "123456"),
