@@ -72,3 +72,20 @@ async def test_full_escalation_when_nothing_was_said_yet(dispatcher, domain):
     reply = texts(dispatcher)
     assert "450 961-2001, poste 4000" in reply and "450 961-8388" in reply
     assert slot_events(events)["handoff_topic"] == "link_card"
+
+
+async def test_hours_now_says_nothing_while_hours_are_not_configured(dispatcher, domain):
+    from actions.contact_hours import ActionHoursNow
+
+    await ActionHoursNow().run(dispatcher, make_tracker("vos heures?", intent="ask_hours"), domain)
+    assert dispatcher.messages == []
+
+
+async def test_hours_now_once_configured(dispatcher, domain, contact_file):
+    from actions.contact_hours import ActionHoursNow
+
+    contact_file(opening_hours=WEEKDAY_HOURS, holidays=["2026-11-26"])
+    await ActionHoursNow().run(dispatcher, make_tracker("vos heures?", intent="ask_hours"), domain)
+    assert texts(dispatcher) == (
+        "Le centre d'appels est fermé en ce moment (jour férié) ; il ouvre demain à 8 h 30."
+    )
