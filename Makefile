@@ -1,5 +1,5 @@
 # The two commands of README.md: `make run` and `make test`. The others are their parts.
-.PHONY: install db train browser run shell test lint pytest validate story-test eval bench clean
+.PHONY: install db train browser run shell test lint pytest validate story-test eval bench scale clean
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -45,6 +45,10 @@ eval: train
 
 bench: db train
 	$(BIN)/python -m bot.bench --model "$$(scripts/train.sh)"
+
+# Two Rasa instances + action server on PostgreSQL and Redis, 200 conversations, one instance killed.
+scale: db train
+	BOT_SCALE_TEST=1 $(BIN)/pytest -q tests/scale
 
 clean:
 	rm -rf models results var/*.log
