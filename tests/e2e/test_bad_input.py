@@ -37,7 +37,7 @@ PERSONAL = (CARD, "1985-03-12", "marie.tremblay@example.com")
 
 
 def forged_token() -> str:
-    return jwt.encode({"sub": "1", "exp": datetime.now(timezone.utc) + timedelta(hours=1)}, "not-the-secret",
+    return jwt.encode({"sub": "1", "exp": datetime.now(timezone.utc) + timedelta(hours=1)}, "not-the-city-secret-but-long-enough-0123456789",
                       algorithm="HS256")
 
 
@@ -264,6 +264,15 @@ def test_ivr_refusals_are_clean_4xx(production_server, case):
     body, data, token, status = IVR_REFUSED[case]
     response = ivr(production_server, body, data=data, token=token)
     assert response.status_code == status, response.text[:300]
+    assert_stays_up(production_server)
+
+
+def test_ivr_body_with_a_wrong_content_type_gets_a_reply_or_a_clean_refusal(production_server):
+    url = f"{production_server.url}/webhooks/ivr/webhook"
+    headers = {"Content-Type": "text/plain", "Authorization": f"Bearer {production_server.env['BOT_IVR_TOKEN']}"}
+    body = json.dumps({"call_id": "bad-ivr-text-plain", "transcript": "bonjour", "confidence": 0.9})
+    response = requests.post(url, data=body.encode(), headers=headers, timeout=60)
+    assert response.status_code == 200 or 400 <= response.status_code < 500
     assert_stays_up(production_server)
 
 
