@@ -216,3 +216,26 @@ def test_the_redis_vault_is_shared_and_expires():
     finally:
         first.forget(sender)
     assert second.values(sender) == {}
+
+
+async def test_the_purge_command_uses_the_settings(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+    from bot.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, host=url, slot_vault=InMemorySlotVault(900))
+    old = datetime.now(timezone.utc) - timedelta(days=100)
+    await store.save(DialogueStateTracker.from_events(
+        "old", [ActionExecuted("action_listen", timestamp=old.timestamp())], slots=DOMAIN.slots))
+    await store.save(DialogueStateTracker.from_events("new", [ActionExecuted("action_listen")], slots=DOMAIN.slots))
+    monkeypatch.setenv("BOT_TRACKER_STORE_URL", url)
+    monkeypatch.setenv("BOT_RETENTION_DAYS", "90")
+    get_settings.cache_clear()
+    try:
+        assert main(["purge"]) == 0
+        assert main(["purge", "--older-than-days", "-3"]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "1 conversation(s) de plus de 90 jour(s) supprimée(s)." in capsys.readouterr().out
+    assert {r["sender_id"] for r in raw_rows(store)} == {"new"}
+    store.engine.dispose()
