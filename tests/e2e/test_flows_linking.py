@@ -72,6 +72,11 @@ def test_marie_links_her_card(rasa_server, tokens):
     assert GUIDE_MESSAGE in reply
     assert_nothing_personal(reply, "123456", "123 456", "12 mars 1985", "1985")
     assert get_backend(rasa_server.env["BOT_DATABASE_URL"]).account_status("marie.tremblay@example.com").linked
+    stored = rasa_server.tracker_db.read_bytes()
+    logs = rasa_server.logs()
+    for typed in ("123456", "123 456", "12 mars 1985", "1985-03-12", marie["token"]):
+        assert typed.encode() not in stored
+        assert typed not in logs
 
 
 def test_wrong_digits_five_times_then_locked_with_the_call_centre(rasa_server, tokens):
