@@ -1,0 +1,104 @@
+"""Whole phone calls over the IVR webhook against the real Rasa server and action server, demo data."""
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import requests
+
+MARKUP = re.compile(r"\*\*|__|\[[^\]]*\]\(|https?://|www\.|[\U0001F300-\U0001FAFF]")
+
+
+def call(rasa_server, call_id: str, transcript: str = "", **fields) -> dict:
+    """One caller turn; the channel's answer, checked to be speakable."""
+    body = {"call_id": call_id, "transcript": transcript, **fields}
+    response = requests.post(f"{rasa_server.url}/webhooks/ivr/webhook", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    reply = response.json()
+    assert reply["call_id"] == call_id
+    for text in reply["say"]:
+        assert not MARKUP.search(text), text
+    return reply
+
+
+def said(reply: dict) -> str:
+    return " ".join(reply["say"])
+
+
+def test_faq_answer_is_speakable_with_the_number_grouped(rasa_server):
+    reply = call(rasa_server, "ivr-faq", "euh c'est quoi le numéro de téléphone des loisirs", confidence=0.91)
+    assert "450 961-2001, poste 4000" in said(reply)
+    assert reply["actions"] == []
+
+
+def test_identification_by_voice_then_the_family_cards_expiry(rasa_server):
+    reply = call(rasa_server, "ivr-marie", "euh ma carte accès elle expire quand", confidence=0.9)
+    assert "identifier" in said(reply)
+    assert "2027" not in said(reply)
+    reply = call(rasa_server, "ivr-marie", "oui", confidence=0.95)
+    assert "six derniers chiffres" in said(reply)
+    assert {"type": "collect_digits", "count": 6} in reply["actions"]
+    reply = call(rasa_server, "ivr-marie", "un deux trois quatre cinq six", confidence=0.88)
+    assert "date de naissance" in said(reply)
+    reply = call(rasa_server, "ivr-marie", "le douze mars mille neuf cent quatre-vingt-cinq", confidence=0.9)
+    text = said(reply)
+    assert "identifié" in text
+    assert "Marie" in text and "2027" in text
+    assert "Léa" in text and "expirée" in text
+
+
+def test_identification_by_keypad_and_home_phone(rasa_server):
+    call(rasa_server, "ivr-sophie", "quand est-ce que ma carte expire", confidence=0.9)
+    call(rasa_server, "ivr-sophie", "oui s'il vous plaît", confidence=0.9)
+    reply = call(rasa_server, "ivr-sophie", "", dtmf="246810#")
+    assert "date de naissance" in said(reply)
+    reply = call(rasa_server, "ivr-sophie", "quatre cinq zéro cinq cinq cinq zéro un quatre deux", confidence=0.9)
+    text = said(reply)
+    assert "identifié" in text and "2028" in text
+
+
+def test_spoken_personal_data_is_not_stored_nor_logged_in_clear(rasa_server):
+    with sqlite3.connect(rasa_server.tracker_db) as connection:
+        stored = [row[0] for row in connection.execute("SELECT data FROM events WHERE sender_id = 'ivr-marie'")]
+    assert stored, "the call is in the tracker store"
+    logs = rasa_server.logs()
+    for secret in ("123456", "un deux trois quatre cinq six", "1985", "quatre-vingt-cinq"):
+        assert not any(secret in data for data in stored), f"{secret!r} stored in clear"
+        assert secret not in logs, f"{secret!r} logged in clear"
+
+
+def test_asking_for_a_person_transfers_to_the_call_centre(rasa_server):
+    reply = call(rasa_server, "ivr-agent", "je veux parler à un agent s'il vous plaît", confidence=0.93)
+    assert {"type": "transfer", "number": "4509612001", "extension": "4000"} in reply["actions"]
+    assert "transf" in said(reply)
+
+
+def test_goodbye_hangs_up(rasa_server):
+    call(rasa_server, "ivr-bye", "bonjour", confidence=0.9)
+    reply = call(rasa_server, "ivr-bye", "c'est beau merci au revoir", confidence=0.9)
+    assert reply["actions"] == [{"type": "hangup"}]
+    assert reply["say"]
+
+
+def test_silence_twice_then_transfer_and_low_confidence_asks_to_repeat(rasa_server):
+    assert call(rasa_server, "ivr-silent")["actions"] == []
+    assert call(rasa_server, "ivr-silent")["actions"][0]["type"] == "transfer"
+    reply = call(rasa_server, "ivr-noisy", "carte machin truc", confidence=0.2)
+    assert "répéter" in said(reply) and reply["actions"] == []
+
+
+def test_bad_requests_get_a_clean_400(rasa_server):
+    url = f"{rasa_server.url}/webhooks/ivr/webhook"
+    response = requests.post(url, data="{pas du json", headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 400 and "JSON" in response.json()["error"]
+    response = requests.post(url, json={"transcript": "bonjour"}, timeout=30)
+    assert response.status_code == 400 and "call_id" in response.json()["error"]
+    assert requests.get(f"{rasa_server.url}/webhooks/ivr/", timeout=30).json() == {"status": "ok"}
+
+
+def test_rest_format_route_for_jambonz(rasa_server):
+    response = requests.post(f"{rasa_server.url}/webhooks/ivr/rest",
+                             json={"sender": "ivr-jambonz", "message": "je veux parler à un agent"}, timeout=60)
+    messages = response.json()
+    assert messages[-1]["custom"]["actions"][0]["type"] == "transfer"
+    assert all(m["recipient_id"] == "ivr-jambonz" for m in messages)
