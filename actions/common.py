@@ -5,7 +5,6 @@ from datetime import date, datetime
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from bot.backend.api import AccountBackend, AccountState, AccountStatus, get_backend
 from bot.contact import ContactDirectory, get_directory
@@ -57,11 +56,6 @@ def identified_file(tracker: Tracker) -> int | None:
         return account.file_id
     value = tracker.get_slot(IDENTIFIED_FILE_SLOT)
     return int(value) if value is not None else None
-
-
-def say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, spoken_text: str | None = None) -> None:
-    """Send ``text`` on the web, or its spoken form on the phone line."""
-    dispatcher.utter_message(text=spoken_text if spoken_text is not None and is_phone(tracker) else text)
 
 
 def clear_form_slots() -> list[EventType]:
