@@ -83,3 +83,9 @@ def test_two_fallbacks_in_a_row_go_to_the_call_centre(rasa_server):
     reply = rasa_server.texts("handoff-fallback", "blorp zzkt fnarg")
     assert "450 961-2001, poste 4000" in reply
     assert rasa_server.tracker("handoff-fallback")["slots"]["handoff_reason"] == "repeated_fallback"
+
+
+def test_hours_while_not_configured_claim_nothing(rasa_server):
+    reply = rasa_server.texts("hours", "quelles sont vos heures d'ouverture")
+    assert "pendant nos heures d'ouverture" in reply
+    assert "ouvert en ce moment" not in reply and "fermé" not in reply
