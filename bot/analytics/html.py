@@ -57,8 +57,9 @@ def volume_chart(report: Report) -> str:
     for index, day in enumerate(report.days):
         bar = (height - bottom - 14) * day.conversations / largest
         x = left + index * step
+        bar_width = min(step * 0.7, 48)
         body.append(
-            f'<rect x="{x + step * 0.15:.1f}" y="{height - bottom - bar:.1f}" width="{step * 0.7:.1f}" '
+            f'<rect x="{x + (step - bar_width) / 2:.1f}" y="{height - bottom - bar:.1f}" width="{bar_width:.1f}" '
             f'height="{bar:.1f}" fill="{ACCENT}"><title>{day.day.isoformat()} : '
             f"{day.conversations} conversations, {day.messages} messages</title></rect>"
         )
