@@ -132,6 +132,16 @@ def is_fresh_answer(tracker: Tracker, form_name: str) -> bool:
     return False
 
 
+def is_retry(tracker: Tracker) -> bool:
+    """Whether the form starts again after a submit in the same turn (the latest message was an answer)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and str(event.get("name", "")).endswith("_submit"):
+            return True
+    return False
+
+
 class GuidedFormValidation(FormValidationAction):
     """The shared behaviour of every guided form; subclasses give the parser of each slot."""
 
@@ -146,6 +156,8 @@ class GuidedFormValidation(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
+        if tracker.active_loop_name != self.form_name():
+            return await self.activation(dispatcher, tracker, domain)
         if not requested or requested not in self.parsers or not is_fresh_answer(tracker, self.form_name()):
             return await super().run(dispatcher, tracker, domain)
         if wants_to_quit(tracker):
@@ -168,6 +180,21 @@ class GuidedFormValidation(FormValidationAction):
                 return [*clear_form_slots(), *handoff, SlotSet(REQUESTED_SLOT, None)]
             dispatcher.utter_message(text=parsed.hint)
             events = [SlotSet(requested, None), SlotSet(FAILURES_SLOT, failures)]
+        tracker.add_slots(events)
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        return events + ([next_slot] if next_slot else [])
+
+    async def activation(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """At activation, keep what the first message already gave ("pas reçu le courriel à jean@...")."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        text = tracker.latest_message.get("text") or ""
+        events: list[EventType] = []
+        for slot in required if not is_retry(tracker) else []:
+            parsed = self.parsers[slot](text) if slot in self.parsers else Parsed(None)
+            if parsed.value is not None:
+                events.append(SlotSet(slot, parsed.value))
         tracker.add_slots(events)
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + ([next_slot] if next_slot else [])

@@ -185,3 +185,31 @@ async def test_asking_on_the_web(dispatcher, domain):
     assert len(dispatcher.messages) == 2
     assert "six (6) derniers chiffres" in dispatcher.messages[0]["text"]
     assert "adresse courriel" in dispatcher.messages[1]["text"]
+
+
+async def test_an_email_in_the_first_message_is_not_asked_again(dispatcher, domain):
+    tracker = make_tracker("pas reçu le courriel de confirmation pour jean.gagnon@example.com", intent="email_confirmation_missing")
+    events = await ValidateEmailForm().run(dispatcher, tracker, domain)
+    assert slot_events(events) == {"form_email": "jean.gagnon@example.com"}
+    assert dispatcher.messages == []
+
+
+async def test_a_first_message_without_values_fills_nothing(dispatcher, domain):
+    tracker = make_tracker("je n'ai pas reçu le courriel de confirmation", intent="email_confirmation_missing")
+    assert await ValidateEmailForm().run(dispatcher, tracker, domain) == []
+    assert dispatcher.messages == []
+
+
+async def test_card_digits_in_the_first_message_when_logged_in(dispatcher, domain, token):
+    tracker = make_tracker(
+        "je veux lier ma carte 123 456", intent="link_card", metadata={"token": token("jean.gagnon@example.com")}
+    )
+    events = await ValidateLinkCardForm().run(dispatcher, tracker, domain)
+    assert slot_events(events) == {"form_card_digits": "123456"}
+
+
+async def test_after_a_mismatch_the_form_starts_over_without_reusing_the_last_answer(dispatcher, domain, token):
+    tracker = make_tracker("2 novembre 1979", metadata={"token": token("jean.gagnon@example.com")})
+    tracker.events.append({"event": "action", "name": "action_link_card_submit"})
+    events = await ValidateLinkCardForm().run(dispatcher, tracker, domain)
+    assert "form_birth_date_or_phone" not in slot_events(events)
