@@ -80,6 +80,13 @@ class RasaStack:
         response.raise_for_status()
         return response.json()
 
+    def reset_demo_data(self) -> None:
+        """Put the account database back to the demo data of DESIGN.md (nothing linked, no attempts)."""
+        subprocess.run(
+            [str(BIN / "python"), "-m", "bot", "backend", "seed", "--reset"],
+            cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True,
+        )
+
     def logs(self) -> str:
         return "".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("*.log")))
 

@@ -13,6 +13,7 @@ GUIDE_MESSAGE = "Votre dossier est maintenant lié à votre dossier à la Ville.
 
 @pytest.fixture(scope="module")
 def tokens(rasa_server):
+    rasa_server.reset_demo_data()  # other modules link Marie's account
     url = rasa_server.env["BOT_DATABASE_URL"]
     return {
         "marie": {"token": make_demo_token("marie.tremblay@example.com", database_url=url)},
