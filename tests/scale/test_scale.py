@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import threading
 import uuid
@@ -54,11 +55,17 @@ def trained_model() -> Path:
 
 
 class StickyFront:
-    """A small HTTP front: each sender id always goes to the same live instance (hash), else the next."""
+    """A small HTTP front: each sender id always goes to the same live instance (hash), else the next.
+
+    An instance that refuses connections is dead and its conversations go to the next one; any
+    other error is a 502 (never a retry, which could store a message twice).
+    """
 
     def __init__(self, upstreams: list[str]) -> None:
         self.upstreams = upstreams
         self.dead: set[str] = set()
+        # At most 32 requests at a time per instance, the others wait (as nginx's max_conns would).
+        self.slots = {upstream: threading.BoundedSemaphore(32) for upstream in upstreams}
         self.routes: dict[str, list[str]] = {}
         lock = threading.Lock()
         front = self
@@ -73,11 +80,15 @@ class StickyFront:
                     if upstream in front.dead:
                         continue
                     try:
-                        reply = requests.post(upstream + self.path, data=body, timeout=300,
-                                              headers={"Content-Type": "application/json"})
+                        with front.slots[upstream]:
+                            reply = requests.post(upstream + self.path, data=body, timeout=300,
+                                                  headers={"Content-Type": "application/json"})
                     except requests.ConnectionError:
-                        front.dead.add(upstream)
-                        continue
+                        if not front.alive(upstream):
+                            front.dead.add(upstream)
+                            continue
+                        self.send_error(502)
+                        return
                     with lock:
                         front.routes.setdefault(sender, []).append(upstream)
                     self.send_response(reply.status_code)
@@ -98,6 +109,16 @@ class StickyFront:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def alive(upstream: str) -> bool:
+        """Whether an instance still accepts connections (a killed one refuses them)."""
+        host, port = upstream.removeprefix("http://").split(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=5).close()
+        except OSError:
+            return False
+        return True
 
     def close(self) -> None:
         self.server.shutdown()
