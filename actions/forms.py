@@ -50,7 +50,7 @@ EMAIL_HINT = (
 )
 DATE_OR_PHONE_HINT = (
     "Donnez votre date de naissance, par exemple : 21 juin 1980, ou votre numéro de téléphone de la "
-    "maison, par exemple : 450 555-0000."
+    "maison, par exemple : 450 555-0100."
 )
 
 

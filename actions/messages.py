@@ -45,7 +45,7 @@ ASK_CARD_DIGITS = Message(
 )
 ASK_DATE_OR_PHONE = Message(
     "Merci. Maintenant, au choix : votre date de naissance (par exemple : 21 juin 1980) "
-    "OU votre numéro de téléphone de la maison (par exemple : 450 555-0000).",
+    "OU votre numéro de téléphone de la maison (par exemple : 450 555-0100).",
     "Merci. Maintenant, dites votre date de naissance, ou votre numéro de téléphone de la maison, au choix.",
 )
 ASK_EMAIL = Message(

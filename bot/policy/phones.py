@@ -20,7 +20,7 @@ class PhoneProblem(str, Enum):
     FOREIGN = "foreign"
 
 
-_EXAMPLE = "par exemple : 450 555-0000"
+_EXAMPLE = "par exemple : 450 555-0100"
 HINTS = {
     PhoneProblem.NOT_FOUND: f"Je n'ai pas reconnu de numéro de téléphone. Donnez les dix chiffres, {_EXAMPLE}.",
     PhoneProblem.NO_AREA_CODE: f"Il manque l'indicatif régional : donnez les dix chiffres, {_EXAMPLE}.",
