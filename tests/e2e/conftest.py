@@ -132,7 +132,6 @@ def start_stack(
     subprocess.run([str(BIN / "python"), "-m", "bot", "backend", "seed"], cwd=PROJECT_ROOT, env=env, check=True)
     endpoints = (PROJECT_ROOT / "endpoints.yml").read_text()
     endpoints = endpoints.replace("127.0.0.1:5055", f"127.0.0.1:{actions_port}")
-    endpoints = endpoints.replace("var/tracker.db", str(workdir / "tracker.db"))
     (workdir / "endpoints.yml").write_text(endpoints)
     stack = RasaStack(
         f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", workdir, env, api_token=api_token
