@@ -27,8 +27,8 @@ import requests
 from bot.settings import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
-FAQ_TURN = "Quelles sont les règles pour le mot de passe?"
-ACTION_TURN = "Est-ce que j'ai un solde à payer?"
+FAQ_TURN = "Comment créer un compte?"  # one answer of the guide, no custom action
+ACTION_TURN = "Est-ce que j'ai un solde à payer?"  # reads the account database
 PARSE_TEXT = "Comment créer un compte sur le portail des inscriptions?"
 API_TOKEN = "bench-api-token"
 
@@ -181,6 +181,15 @@ def round_trips(url: str, text: str, metadata: dict, conversations: int, turns: 
     return samples, time.perf_counter() - start
 
 
+def training_seconds(model: Path) -> int | None:
+    """How long `scripts/train.sh` took to train ``model`` (None when it was trained otherwise)."""
+    record = model.with_name(model.name.removesuffix(".tar.gz") + ".train-seconds")
+    try:
+        return int(record.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def run(model: Path, turns: int) -> dict:
     from bot.identity import sign_token
 
@@ -201,6 +210,7 @@ def run(model: Path, turns: int) -> dict:
         result: dict = {
             "model": str(model),
             "model_size_mb": round(model.stat().st_size / 1e6, 1),
+            "training_s": training_seconds(model),
             "server_start_s": started_s,
             "model_parse_ms": percentiles(parse),
             "rest_round_trip_ms": {},

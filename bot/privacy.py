@@ -130,6 +130,8 @@ _PASSWORD_WORDS = re.compile(
     r"(?:mot\s+de\s+passe|password)\s*(?:est|c'est|serait|était|[:=])?\s*[«\"'“]?\s*$", re.IGNORECASE
 )
 _LOG_WORD = re.compile(r"[^\s'\"()\[\]{}<>,;:=]+")
+# Markdown bold in the bot's own texts (``**Créer un compte**``): a word boundary, not a symbol.
+_MARKDOWN_BOLD = re.compile(r"\*\*")
 Span = tuple[int, int, Kind]
 
 
@@ -225,10 +227,11 @@ def _log_password_spans(text: str) -> list[tuple[int, int]]:
     """Password-like spans of a log line, where quotes, brackets and JSON escapes separate words.
 
     Log lines are Python reprs and JSON: ``{\\"text\\": \\"D\\u00e9sol\\u00e9\\"}``. A copy of the line of
-    the same length, with each ``\\uXXXX`` as six letters and each other escape as two spaces, is cut
-    into words; a word is a password when the password check sees one and it is not code.
+    the same length, with each ``\\uXXXX`` as six letters, each other escape and each markdown ``**``
+    as two spaces, is cut into words; a word is a password when the password check sees one and it is not code.
     """
     masked = _JSON_ESCAPE.sub(lambda m: "x" * 6 if m.group().startswith("\\u") else "  ", text)
+    masked = _MARKDOWN_BOLD.sub("  ", masked)
     spans = []
     for match in _LOG_WORD.finditer(masked):
         word = match.group()
@@ -271,9 +274,24 @@ def _typed_text(text: str) -> str:
     return redact_text(text)
 
 
+# Strings of structured data found to hold nothing personal. Bot answers, button titles and payloads
+# repeat on every turn; remembering that they are clean saves re-scanning them (about a third of the
+# tracker store's time per turn). A string with something personal in it is never kept here.
+_KNOWN_CLEAN: set[str] = set()
+_KNOWN_CLEAN_MAX = 4_096
+_KNOWN_CLEAN_MAX_CHARS = 2_000
+
+
 def _structured_text(text: str) -> str:
     """A string inside structured data (payloads, metadata, bot texts): identifiers are not passwords."""
-    return redact_text(text, passwords=True, log_line=True)
+    if text in _KNOWN_CLEAN:
+        return text
+    redacted = redact_text(text, passwords=True, log_line=True)
+    if redacted == text and len(text) <= _KNOWN_CLEAN_MAX_CHARS:
+        if len(_KNOWN_CLEAN) >= _KNOWN_CLEAN_MAX:
+            _KNOWN_CLEAN.clear()
+        _KNOWN_CLEAN.add(text)
+    return redacted
 
 
 def slot_kind(name: str) -> Kind | None:

@@ -11,13 +11,21 @@ conversation, slot and event time. Retrieving puts the real values back into the
 form's card digits and birth date survive from one turn to the next; once expired, a personal slot
 reads ``None``. The vault is in process by default; with several Rasa instances it is Redis
 (``BOT_SLOT_VAULT_URL=redis://...``), held in memory only and expiring on its own.
+
+Per turn, Rasa's SQL tracker store opens a new SQLite connection for each query (SQLAlchemy 1.4's
+default for SQLite files), and counts the conversation's stored events again before saving, with
+the same query it ran to load them. This store keeps its SQLite connections in a pool, in WAL
+mode, and remembers how many events it loaded for the conversation, so the save needs no count;
+a save it cannot match to a load (a tracker created in this process) still counts.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -29,10 +37,12 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot import rasa_speedups
 from bot.privacy import install_log_redaction, redact_event, slot_kind
 from bot.settings import get_settings
 
 install_log_redaction()
+rasa_speedups.apply()
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +128,26 @@ def _slot_key(event: dict[str, Any]) -> str:
     return f"{event.get('name')}@{event.get('timestamp')!r}"
 
 
+def _pooled_sqlite_engine(url: sa.engine.URL) -> sa.engine.Engine:
+    """A SQLite engine that keeps its connections open, in WAL mode (readers never wait for the writer)."""
+    engine = sa.create_engine(
+        url, poolclass=sa.pool.QueuePool, pool_size=4, connect_args={"check_same_thread": False, "timeout": 30}
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash of the process loses nothing
+        cursor.close()
+
+    return engine
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store, storing and streaming events only after redaction."""
+
+    MAX_REMEMBERED_COUNTS = 10_000
 
     def __init__(
         self,
@@ -133,7 +161,19 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         for key in ("dialect", "db", "port", "username", "password", "login_db", "query"):
             kwargs.pop(key, None)
         self.slot_vault = slot_vault if slot_vault is not None else make_slot_vault()
+        # Events of the latest session loaded per conversation, for the next save (see the module doc).
+        self._loaded_counts: OrderedDict[str, int] = OrderedDict()
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            self.engine.dispose()
+            self.engine = _pooled_sqlite_engine(self.engine.url)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    def _remember_count(self, sender_id: str, count: int) -> None:
+        self._loaded_counts[sender_id] = count
+        self._loaded_counts.move_to_end(sender_id)
+        while len(self._loaded_counts) > self.MAX_REMEMBERED_COUNTS:
+            self._loaded_counts.popitem(last=False)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         with self.session_scope() as session:
@@ -142,7 +182,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             ).all()
             events = [json.loads(row.data) for row in rows]
         if not (self.domain and events):
+            if not events and not fetch_events_from_all_sessions:
+                self._remember_count(sender_id, 0)
             return None
+        if not fetch_events_from_all_sessions:
+            self._remember_count(sender_id, len(events))
         kept = self.slot_vault.values(sender_id)
         for event in events:
             if event.get("event") != "slot":
@@ -175,6 +219,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 )
             session.commit()
         logger.debug("Tracker of conversation '%s' stored, redacted", tracker.sender_id)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """The tracker's events not stored yet: those after the ones loaded, else counted as Rasa does."""
+        loaded = self._loaded_counts.pop(tracker.sender_id, None)
+        if loaded is None or loaded > len(tracker.events):
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, loaded, len(tracker.events))
 
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
         """Publish new events to the event broker, redacted like the stored ones."""

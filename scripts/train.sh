@@ -15,8 +15,10 @@ if [ ! -f "$model" ]; then
   start=$(date +%s)
   .venv/bin/rasa train --fixed-model-name "model-$hash" --out models >var/train.log 2>&1 || {
     tail -n 40 var/train.log >&2; echo "Erreur : l'entraînement a échoué (var/train.log)." >&2; exit 1; }
-  echo "==> Modèle entraîné en $(( $(date +%s) - start )) s, $(du -h "$model" | cut -f1)" >&2
+  seconds=$(( $(date +%s) - start ))
+  echo "$seconds" > "${model%.tar.gz}.train-seconds"  # read by `make bench`
+  echo "==> Modèle entraîné en $seconds s, $(du -h "$model" | cut -f1)" >&2
   # Keep the five newest models only.
-  ls -t models/model-*.tar.gz | tail -n +6 | xargs -r rm -f
+  ls -t models/model-*.tar.gz | tail -n +6 | sed 's/\.tar\.gz$//' | xargs -r -I{} rm -f {}.tar.gz {}.train-seconds
 fi
 echo "$model"

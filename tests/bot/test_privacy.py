@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import yaml
 
 from bot.privacy import (
     PLACEHOLDERS,
@@ -15,6 +16,7 @@ from bot.privacy import (
     redact_text,
     slot_kind,
 )
+from bot.settings import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
@@ -131,6 +133,29 @@ def test_a_user_event_is_stored_without_its_personal_data():
     assert stored["metadata"] == {"token": "[jeton]", "page": "/profil"}
     assert stored["parse_data"]["intent"] == {"name": "inform", "confidence": 0.9}
     assert original == user_event(), "the event given is not modified"
+
+
+def guide_answers() -> list[tuple[str, dict]]:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return [(name, answer) for name, answers in domain["responses"].items() for answer in answers]
+
+
+def test_the_guide_s_answers_are_stored_as_the_citizen_read_them():
+    """The help desk's report and replay show the bot's answers: bold words are not passwords."""
+    changed = []
+    for name, answer in guide_answers():
+        event = {"event": "bot", "text": answer.get("text"), "data": {"buttons": answer.get("buttons", [])},
+                 "metadata": {"utter_action": name}}
+        if redact_event(event) != event:
+            changed.append(name)
+    assert changed == []
+    assert any("**" in answer.get("text", "") for _, answer in guide_answers()), "the guide uses bold"
+
+
+def test_a_password_in_bold_in_a_bot_text_is_still_redacted():
+    stored = redact_event({"event": "bot", "text": "Vous avez écrit **Soleil2024!** : il manque une majuscule."})
+    assert "Soleil2024" not in stored["text"]
+    assert stored["text"].startswith("Vous avez écrit **[mot de passe]")
 
 
 def test_bot_and_slot_events_are_redacted_and_names_of_actions_kept():

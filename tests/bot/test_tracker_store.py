@@ -239,3 +239,43 @@ async def test_the_purge_command_uses_the_settings(tmp_path, monkeypatch, capsys
     assert "1 conversation(s) de plus de 90 jour(s) supprimée(s)." in capsys.readouterr().out
     assert {r["sender_id"] for r in raw_rows(store)} == {"new"}
     store.engine.dispose()
+
+
+async def next_turn(store: RedactingSQLTrackerStore, sender_id: str, text: str) -> None:
+    tracker = await store.retrieve(sender_id)
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered(text, intent={"name": "inform", "confidence": 0.9}))
+    tracker.update(BotUttered(f"Réponse à : {text}"))
+    await store.save(tracker)
+
+
+async def test_two_instances_taking_turns_store_every_event_once_and_in_order(database_url, clock):
+    vault = InMemorySlotVault(ttl_seconds=900, clock=clock)  # shared, as the Redis vault is
+    first, second = (RedactingSQLTrackerStore(domain=DOMAIN, host=database_url, slot_vault=vault) for _ in range(2))
+    try:
+        await first.save(first_turn("conv-ha"))
+        for number, store in enumerate((second, first, first, second, first), start=2):
+            await next_turn(store, "conv-ha", f"question {number}")
+        rows = raw_rows(first, "conv-ha")
+        users = [json.loads(r["data"])["text"] for r in rows if r["type_name"] == "user"]
+        assert users[1:] == [f"question {n}" for n in range(2, 7)]
+        bots = [json.loads(r["data"])["text"] for r in rows if r["type_name"] == "bot"]
+        assert bots[1:] == [f"Réponse à : question {n}" for n in range(2, 7)]
+        assert len(rows) == 10 + 5 * 3
+        assert (await second.retrieve("conv-ha")).get_slot("card_digits") == "123456"
+    finally:
+        first.engine.dispose()
+        second.engine.dispose()
+
+
+async def test_a_tracker_saved_twice_without_reloading_stores_its_new_events_once(store):
+    await store.save(first_turn("conv-twice"))
+    tracker = await store.retrieve("conv-twice")
+    tracker.update(UserUttered("encore une question", intent={"name": "inform", "confidence": 0.9}))
+    await store.save(tracker)
+    tracker.update(BotUttered("Voici la réponse."))
+    await store.save(tracker)
+    types = [r["type_name"] for r in raw_rows(store, "conv-twice")]
+    assert types.count("user") == 2
+    assert types.count("bot") == 2
+    assert len(types) == 12
