@@ -3,7 +3,9 @@
 Starts an action server and a Rasa server on free ports with a fresh SQLite tracker store and
 account database, then measures: server start time, /model/parse latency, REST round trips of a
 FAQ turn and of a turn whose custom action reads the account database at 1, 8 and 32 concurrent
-conversations, messages per second, resident memory of each process and the model's size.
+conversations, the same turns paced at 40 messages a second over 8 conversations, messages per
+second, resident memory of each process, the model's size and training time, the issue's targets
+met or not; then the same with one Rasa instance of two Sanic workers (Redis lock store).
 """
 from __future__ import annotations
 
@@ -190,38 +192,91 @@ def training_seconds(model: Path) -> int | None:
         return None
 
 
-def run(model: Path, turns: int) -> dict:
+def paced_round_trips(url: str, text: str, metadata: dict, conversations: int, rate: float,
+                      seconds: float) -> tuple[list[float], float]:
+    """``conversations`` senders sharing ``rate`` messages per second, each waiting for its reply."""
+    samples: list[float] = []
+    lock = threading.Lock()
+    interval = conversations / rate
+    run_id = f"{time.monotonic_ns():x}"
+    start = time.perf_counter() + 0.2
+
+    def converse(number: int) -> None:
+        session = requests.Session()
+        sender = f"paced-{run_id}-{number}"
+        due = start + number / rate
+        while due < start + seconds:
+            time.sleep(max(0.0, due - time.perf_counter()))
+            body = {"sender": sender, "message": text, "metadata": metadata}
+            elapsed = timed(lambda b=body: session.post(f"{url}/webhooks/rest/webhook", json=b, timeout=120))
+            with lock:
+                samples.append(elapsed)
+            due += interval
+
+    threads = [threading.Thread(target=converse, args=(n,)) for n in range(conversations)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return samples, time.perf_counter() - start
+
+
+def redis_reachable(host: str = "127.0.0.1", port: int = 6379) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+TWO_WORKER_ENDPOINTS = """
+lock_store:
+  type: redis
+  url: 127.0.0.1
+  port: 6379
+  db: 5
+  key_prefix: bench
+"""
+
+
+def measure_instance(model: Path, turns: int, workers: int = 1, levels: tuple[int, ...] = (1, 8, 32)) -> dict:
+    """Start an action server and one Rasa instance with ``workers`` Sanic workers; measure it."""
     from bot.identity import sign_token
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    stack = make_stack(workdir)
+    overrides = {"SANIC_WORKERS": str(workers)}
+    if workers > 1:  # Rasa runs several workers only with a Redis lock store; the slot vault is shared too
+        overrides["BOT_SLOT_VAULT_URL"] = "redis://127.0.0.1:6379/5"
+    stack = make_stack(workdir, overrides)
     try:
         start = time.perf_counter()
         stack.start_actions()
-        url = stack.start_rasa("rasa", model)
+        url = stack.start_rasa("rasa", model, TWO_WORKER_ENDPOINTS if workers > 1 else "")
         stack.wait_until_up()
-        started_s = round(time.perf_counter() - start, 1)
+        result: dict = {"sanic_workers": workers, "server_start_s": round(time.perf_counter() - start, 1)}
         token = sign_token(1)
-        for text in (FAQ_TURN, ACTION_TURN, PARSE_TEXT):
-            requests.post(f"{url}/webhooks/rest/webhook", json={"sender": "warm-up", "message": text,
-                                                                  "metadata": {"token": token}}, timeout=120)
+        for _ in range(2 * workers):
+            for text in (FAQ_TURN, ACTION_TURN, PARSE_TEXT):
+                requests.post(f"{url}/webhooks/rest/webhook", json={"sender": "warm-up", "message": text,
+                                                                      "metadata": {"token": token}}, timeout=120)
+        result["rss_mb_at_start"] = {"rasa": stack.rss_mb("rasa"), "actions": stack.rss_mb("actions")}
         parse = [timed(lambda: requests.post(f"{url}/model/parse", params={"token": API_TOKEN},
                                              json={"text": PARSE_TEXT}, timeout=60)) for _ in range(100)]
-        result: dict = {
-            "model": str(model),
-            "model_size_mb": round(model.stat().st_size / 1e6, 1),
-            "training_s": training_seconds(model),
-            "server_start_s": started_s,
-            "model_parse_ms": percentiles(parse),
-            "rest_round_trip_ms": {},
-            "messages_per_second": {},
-        }
+        result["model_parse_ms"] = percentiles(parse)
+        result["rest_round_trip_ms"] = {}
+        result["messages_per_second"] = {}
         for name, text in (("faq_turn", FAQ_TURN), ("custom_action_turn", ACTION_TURN)):
             result["rest_round_trip_ms"][name] = {}
-            for conversations in (1, 8, 32):
+            for conversations in levels:
                 samples, wall = round_trips(url, text, {"token": token}, conversations, turns)
                 result["rest_round_trip_ms"][name][str(conversations)] = percentiles(samples)
                 result["messages_per_second"][f"{name}@{conversations}"] = round(len(samples) / wall, 1)
+        # Citizens read between messages: 8 conversations sharing 40 messages a second (the target rate).
+        result["paced_8_conversations_40_per_second_ms"] = {}
+        for name, text in (("faq_turn", FAQ_TURN), ("custom_action_turn", ACTION_TURN)):
+            samples, wall = paced_round_trips(url, text, {"token": token}, 8, 40.0, 5.0)
+            result["paced_8_conversations_40_per_second_ms"][name] = {
+                **percentiles(samples), "achieved_per_second": round(len(samples) / wall, 1)}
         result["rss_mb"] = {"rasa": stack.rss_mb("rasa"), "actions": stack.rss_mb("actions")}
         return result
     finally:
@@ -229,12 +284,47 @@ def run(model: Path, turns: int) -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def targets(result: dict) -> dict:
+    """The issue's targets against the figures measured with one worker."""
+    trips = result["rest_round_trip_ms"]
+    rates = result["messages_per_second"]
+    checks = {
+        "faq_turn_p95_at_8_ms": (trips["faq_turn"]["8"]["p95"], 100, "max"),
+        "custom_action_turn_p95_at_8_ms": (trips["custom_action_turn"]["8"]["p95"], 150, "max"),
+        "messages_per_second_per_instance": (max(rates.values()), 40, "min"),
+        "rasa_rss_mb": (result["rss_mb"]["rasa"], 1500, "max"),
+    }
+    return {name: {"measured": value, "target": bound,
+                   "met": value <= bound if kind == "max" else value >= bound}
+            for name, (value, bound, kind) in checks.items()}
+
+
+def run(model: Path, turns: int, two_workers: bool = True) -> dict:
+    result = {
+        "model": str(model),
+        "model_size_mb": round(model.stat().st_size / 1e6, 1),
+        "training_s": training_seconds(model),
+        **measure_instance(model, turns),
+    }
+    result["targets"] = targets(result)
+    if not two_workers:
+        return result
+    if redis_reachable():
+        result["two_sanic_workers"] = measure_instance(model, turns, workers=2, levels=(8, 32))
+    else:
+        result["two_sanic_workers"] = {"skipped": "Redis is not reachable on 127.0.0.1:6379"}
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True, help="the trained model (.tar.gz)")
     parser.add_argument("--turns", type=int, default=10, help="messages per conversation at each level")
+    parser.add_argument("--one-worker-only", action="store_true",
+                        help="skip the instance with two Sanic workers (Redis lock store)")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.model, args.turns), indent=2, ensure_ascii=False))
+    print(json.dumps(run(args.model, args.turns, two_workers=not args.one_worker_only), indent=2,
+                     ensure_ascii=False))
     return 0
 
 

@@ -20,6 +20,7 @@ a save it cannot match to a load (a tracker created in this process) still count
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -128,6 +129,24 @@ def _slot_key(event: dict[str, Any]) -> str:
     return f"{event.get('name')}@{event.get('timestamp')!r}"
 
 
+@functools.cache
+def _latest_session_events() -> sa.sql.Select:
+    """The stored data of a conversation's latest session, in order: Rasa's `_event_query` as one
+    statement built once (Rasa builds its ORM query anew on every turn)."""
+    events = SQLTrackerStore.SQLEvent.__table__
+    sender = sa.bindparam("sender_id")
+    session_start = (
+        sa.select(sa.func.max(events.c.timestamp))
+        .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(events.c.data)
+        .where(events.c.sender_id == sender, sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
+        .order_by(events.c.id)
+    )
+
+
 def _pooled_sqlite_engine(url: sa.engine.URL) -> sa.engine.Engine:
     """A SQLite engine that keeps its connections open, in WAL mode (readers never wait for the writer)."""
     engine = sa.create_engine(
@@ -177,10 +196,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [json.loads(row.data) for row in rows]
+            if fetch_events_from_all_sessions:
+                rows = [row.data for row in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)]
+            else:
+                rows = session.execute(_latest_session_events(), {"sender_id": sender_id}).scalars().all()
+            events = [json.loads(data) for data in rows]
         if not (self.domain and events):
             if not events and not fetch_events_from_all_sessions:
                 self._remember_count(sender_id, 0)

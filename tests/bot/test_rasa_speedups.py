@@ -10,6 +10,7 @@ import pytest
 import yaml
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.utils.tensorflow.models import RasaModel
 
 from bot import rasa_speedups
@@ -92,3 +93,27 @@ def test_the_model_loads_without_training_and_understands_exactly_as_rasa_s_load
 def test_the_pipeline_reads_no_spacy_entities_so_the_recogniser_can_stay_off():
     config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text())
     assert "SpacyEntityExtractor" not in {component["name"] for component in config["pipeline"]}
+
+
+def test_stored_events_come_back_as_the_same_kinds_of_event():
+    rasa_speedups.apply()
+    stored = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "bonjour", "parse_data": {"intent": {"name": "greet", "confidence": 1.0}}},
+        {"event": "slot", "name": "email", "value": None},
+        {"event": "bot", "text": "Bonjour!"},
+        {"event": "session_started"},
+        {"event": "active_loop", "name": "identify_form"},
+        {"event": "followup", "name": "identify_form"},
+    ]
+    for _ in range(2):  # the second time from what was remembered
+        assert [type(event).__name__ for event in events_from(stored)] == [
+            "ActionExecuted", "UserUttered", "SlotSet", "BotUttered", "SessionStarted", "ActiveLoop", "FollowupAction"]
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("not_an_event")
+    assert Event.resolve_by_type("not_an_event", default=ActionExecuted) is ActionExecuted
+    assert Event.resolve_by_type("topic") is None
+
+
+def events_from(stored: list[dict]) -> list[Event]:
+    return [Event.from_parameters(dict(event)) for event in stored]
