@@ -274,6 +274,18 @@ def _typed_text(text: str) -> str:
     return redact_text(text)
 
 
+_INTENT_PAYLOAD = re.compile(r"/(?P<intent>[a-z_]+)(?P<rest>.*)", re.DOTALL)
+
+
+def _user_text(text: str, intent: Any) -> str:
+    """A user message: a button's payload (``/link_card``), which Rasa recognised as that intent of the
+    domain, keeps its intent name; everything else, and anything after the name, is typed text."""
+    match = _INTENT_PAYLOAD.fullmatch(text)
+    if match and isinstance(intent, dict) and intent.get("name") == match.group("intent"):
+        return "/" + match.group("intent") + _typed_text(match.group("rest"))
+    return _typed_text(text)
+
+
 # Strings of structured data found to hold nothing personal. Bot answers, button titles and payloads
 # repeat on every turn; remembering that they are clean saves re-scanning them (about a third of the
 # tracker store's time per turn). A string with something personal in it is never kept here.
@@ -342,12 +354,13 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
     """A copy of a serialised Rasa event with its personal data replaced by placeholders."""
     event = copy.deepcopy(event)
     kind = event.get("event")
+    parse_data = event.get("parse_data") if isinstance(event.get("parse_data"), dict) else {}
     if isinstance(event.get("text"), str):
-        event["text"] = _typed_text(event["text"]) if kind == "user" else _structured_text(event["text"])
-    if kind == "user" and isinstance(event.get("parse_data"), dict):
-        parse_data = event["parse_data"]
+        event["text"] = (_user_text(event["text"], parse_data.get("intent")) if kind == "user"
+                         else _structured_text(event["text"]))
+    if kind == "user" and parse_data:
         if isinstance(parse_data.get("text"), str):
-            parse_data["text"] = _typed_text(parse_data["text"])
+            parse_data["text"] = _user_text(parse_data["text"], parse_data.get("intent"))
         if isinstance(parse_data.get("entities"), list):
             parse_data["entities"] = _redact_entities(parse_data["entities"])
         if parse_data.get("metadata"):

@@ -140,6 +140,25 @@ def guide_answers() -> list[tuple[str, dict]]:
     return [(name, answer) for name, answers in domain["responses"].items() for answer in answers]
 
 
+def clicked(payload: str, intent: str) -> str:
+    event = {"event": "user", "text": payload, "parse_data": {"text": payload, "intent": {"name": intent}}}
+    stored = redact_event(event)
+    assert stored["parse_data"]["text"] == stored["text"]
+    return stored["text"]
+
+
+def test_a_button_click_is_stored_as_the_button_s_intent_and_its_values_redacted():
+    """The help desk sees which buttons people click, not "[mot de passe]"."""
+    assert clicked("/link_card", "link_card") == "/link_card"
+    assert clicked("/password_rejected", "password_rejected") == "/password_rejected"
+    assert clicked('/inform{"card_digits":"123456"}', "inform") == '/inform{"card_digits":"[carte]"}'
+
+
+def test_a_typed_slash_word_that_is_no_known_intent_is_still_a_possible_password():
+    assert clicked("/soleil_abc", "nlu_fallback") == "[mot de passe]"
+    assert clicked("/Soleil2024!", "nlu_fallback") == "[mot de passe]"
+
+
 def test_the_guide_s_answers_are_stored_as_the_citizen_read_them():
     """The help desk's report and replay show the bot's answers: bold words are not passwords."""
     changed = []
