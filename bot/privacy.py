@@ -282,7 +282,7 @@ def _user_text(text: str, intent: Any) -> str:
     domain, keeps its intent name; everything else, and anything after the name, is typed text."""
     match = _INTENT_PAYLOAD.fullmatch(text)
     if match and isinstance(intent, dict) and intent.get("name") == match.group("intent"):
-        return "/" + match.group("intent") + _typed_text(match.group("rest"))
+        return "/" + match.group("intent") + _structured_text(match.group("rest"))
     return _typed_text(text)
 
 

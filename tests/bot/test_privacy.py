@@ -152,6 +152,8 @@ def test_a_button_click_is_stored_as_the_button_s_intent_and_its_values_redacted
     assert clicked("/link_card", "link_card") == "/link_card"
     assert clicked("/password_rejected", "password_rejected") == "/password_rejected"
     assert clicked('/inform{"card_digits":"123456"}', "inform") == '/inform{"card_digits":"[carte]"}'
+    assert clicked('/inform{"card_digits": "123 456"}', "inform") == '/inform{"card_digits": "[carte]"}'
+    assert "Soleil2024" not in clicked('/inform{"password": "Soleil2024!"}', "inform")
 
 
 def test_a_typed_slash_word_that_is_no_known_intent_is_still_a_possible_password():
