@@ -279,7 +279,8 @@ _INTENT_PAYLOAD = re.compile(r"/(?P<intent>[a-z_]+)(?P<rest>.*)", re.DOTALL)
 
 def _user_text(text: str, intent: Any) -> str:
     """A user message: a button's payload (``/link_card``), which Rasa recognised as that intent of the
-    domain, keeps its intent name; everything else, and anything after the name, is typed text."""
+    domain, keeps its intent name, and what follows the name (entities in JSON) is redacted as
+    structured data; any other message is typed text."""
     match = _INTENT_PAYLOAD.fullmatch(text)
     if match and isinstance(intent, dict) and intent.get("name") == match.group("intent"):
         return "/" + match.group("intent") + _structured_text(match.group("rest"))
