@@ -71,6 +71,8 @@ PERSONAL_ENTITIES = {"card_digits": Kind.CARD, "birth_date": Kind.DATE, "phone_n
 
 # Keys of message metadata whose value is a credential, whatever it looks like.
 SECRET_KEYS = {"token", "jwt", "authorization", "access_token", "id_token"}
+# Keys (in metadata or a payload's JSON) whose value is a password, whatever it looks like.
+PASSWORD_KEYS = {"password", "passwd", "mot_de_passe", "motdepasse", "mdp"}
 
 MIN_CARD_DIGITS = 5
 
@@ -275,15 +277,34 @@ def _typed_text(text: str) -> str:
 
 
 _INTENT_PAYLOAD = re.compile(r"/(?P<intent>[a-z_]+)(?P<rest>.*)", re.DOTALL)
+_JSON_PAIR = re.compile(r'"(?P<key>[^"\\]{1,64})"(?P<sep>\s*:\s*)(?:"(?:[^"\\]|\\.)*"|-?\d[\d.]*)')
+
+
+def _key_kind(key: Any) -> Kind | None:
+    """What a value is by its key alone: a credential, a password or a personal entity, or None."""
+    key = str(key).lower()
+    if key in SECRET_KEYS:
+        return Kind.TOKEN
+    if key in PASSWORD_KEYS:
+        return Kind.PASSWORD
+    return PERSONAL_ENTITIES.get(key)
+
+
+def _payload_entities(rest: str) -> str:
+    """The JSON after a payload's intent, as sent: each value placed by its key, then every detector."""
+    def pair(match: re.Match[str]) -> str:
+        kind = _key_kind(match.group("key"))
+        return match.group() if kind is None else f'"{match.group("key")}"{match.group("sep")}"{kind.value}"'
+
+    return _structured_text(_JSON_PAIR.sub(pair, rest))
 
 
 def _user_text(text: str, intent: Any) -> str:
     """A user message: a button's payload (``/link_card``), which Rasa recognised as that intent of the
-    domain, keeps its intent name, and what follows the name (entities in JSON) is redacted as
-    structured data; any other message is typed text."""
+    domain, keeps its intent name and its entity names; any other message is typed text."""
     match = _INTENT_PAYLOAD.fullmatch(text)
     if match and isinstance(intent, dict) and intent.get("name") == match.group("intent"):
-        return "/" + match.group("intent") + _structured_text(match.group("rest"))
+        return "/" + match.group("intent") + _payload_entities(match.group("rest"))
     return _typed_text(text)
 
 
@@ -342,10 +363,11 @@ def _redact_entities(entities: Iterable[Any]) -> list[Any]:
 
 
 def _redact_metadata(metadata: Any) -> Any:
-    """Metadata with credentials (``token``, ``jwt``, ``authorization``) replaced whatever their shape."""
+    """Metadata with the values of credential, password and personal keys (``token``, ``password``,
+    ``email``...) replaced whatever their shape, and the rest pattern-redacted."""
     if isinstance(metadata, dict):
         return {
-            key: Kind.TOKEN.value if str(key).lower() in SECRET_KEYS and value else _redact_metadata(value)
+            key: kind.value if (kind := _key_kind(key)) is not None and value else _redact_metadata(value)
             for key, value in metadata.items()
         }
     return _deep(metadata, _structured_text)

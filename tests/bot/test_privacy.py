@@ -154,6 +154,9 @@ def test_a_button_click_is_stored_as_the_button_s_intent_and_its_values_redacted
     assert clicked('/inform{"card_digits":"123456"}', "inform") == '/inform{"card_digits":"[carte]"}'
     assert clicked('/inform{"card_digits": "123 456"}', "inform") == '/inform{"card_digits": "[carte]"}'
     assert "Soleil2024" not in clicked('/inform{"password": "Soleil2024!"}', "inform")
+    assert clicked('/inform{"card_digits": 123456}', "inform") == '/inform{"card_digits": "[carte]"}'
+    assert clicked('/inform{"email": "marie@example.com"}', "inform") == '/inform{"email": "[courriel]"}'
+    assert clicked('/inform{"password": "soleil"}', "inform") == '/inform{"password": "[mot de passe]"}'
 
 
 def test_a_typed_slash_word_that_is_no_known_intent_is_still_a_possible_password():
@@ -257,3 +260,5 @@ def test_metadata_credentials_are_replaced_whatever_their_shape():
     assert slot["value"] == {"token": "[jeton]"}
     user = redact_event({"event": "user", "text": "x", "metadata": {"jwt": "abc", "page": "/profil"}})
     assert user["metadata"] == {"jwt": "[jeton]", "page": "/profil"}
+    typed = redact_event({"event": "user", "text": "x", "metadata": {"password": "soleil", "email": "a@b.ca"}})
+    assert typed["metadata"] == {"password": "[mot de passe]", "email": "[courriel]"}
