@@ -41,10 +41,10 @@ story-test: train
 test: lint validate pytest story-test
 
 eval: train
-	$(BIN)/python -m bot.evaluation --model "$$(scripts/train.sh)"
+	$(BIN)/python -m bot.tools.evaluation --model "$$(scripts/train.sh)"
 
 bench: db train
-	$(BIN)/python -m bot.bench --model "$$(scripts/train.sh)"
+	$(BIN)/python -m bot.tools.bench --model "$$(scripts/train.sh)"
 
 # Two Rasa instances + action server on PostgreSQL and Redis, 200 conversations, one instance killed.
 scale: db train

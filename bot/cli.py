@@ -18,8 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.analytics.commands import add_report_command
 
     add_report_command(sub)
-    # Replay of recorded conversations through the trained model (bot/replay.py).
-    from bot.replay import add_replay_command
+    # Replay of recorded conversations through the trained model (bot/tools/replay.py).
+    from bot.tools.replay import add_replay_command
 
     add_replay_command(sub)
     # Retention: delete old conversations from the tracker store (bot/tracker_store.py).

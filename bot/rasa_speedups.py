@@ -1,6 +1,6 @@
 """Fixes for slow and memory-hungry paths in Rasa 3.6 itself, applied on import of our components.
 
-``bot.channels.nlu`` (the first component of the pipeline) and ``bot.tracker_store`` call `apply`,
+``bot.nlu.components`` (the first component of the pipeline) and ``bot.tracker_store`` call `apply`,
 so every process that loads our model or our tracker store gets them before the model is loaded.
 
 1. Custom actions. Rasa validates every custom action's answer with ``jsonschema.validate``, which

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 mkdir -p models var
-inputs=$( (find domain.yml config.yml data -type f -name "*.yml"; echo bot/channels/normalize.py; echo bot/channels/nlu.py) | sort)
+inputs=$( (find domain.yml config.yml data -type f -name "*.yml"; echo bot/nlu/normalize.py; echo bot/nlu/components.py) | sort)
 hash=$( (cat requirements.lock; for f in $inputs; do echo "$f"; cat "$f"; done) | sha256sum | cut -c1-16)
 model="models/model-$hash.tar.gz"
 exec 9>var/train.lock

@@ -1,1 +1,1 @@
-"""Input channels (IVR) and speech-transcript normalisation."""
+"""Input channels: the web (REST, socket.io) with input checks, and the phone line (IVR)."""

@@ -16,11 +16,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.normalize import normalize
+from bot.channels.web import clean_text
 from bot.contact import TRANSFER_KEY, get_directory, spoken_email
+from bot.nlu.normalize import normalize
 from bot.policy.phones import spoken_phone
 from bot.settings import get_settings
-from bot.web_channels import clean_text
 
 logger = logging.getLogger(__name__)
 

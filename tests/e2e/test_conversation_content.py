@@ -98,7 +98,7 @@ def test_the_number_after_any_answer(rasa_server):
 
 def test_two_misunderstandings_in_a_row_offer_the_call_centre(rasa_server):
     # The fallback intent is sent as a payload: which gibberish the classifier rejects is the
-    # evaluation's business (bot/evaluation.py); here the dialogue rule is under test.
+    # evaluation's business (bot/tools/evaluation.py); here the dialogue rule is under test.
     first = rasa_server.texts("content-fallback", "/nlu_fallback")
     assert "compris" in first and CALL_CENTRE not in plain(first)
     assert CALL_CENTRE in plain(rasa_server.texts("content-fallback", "/nlu_fallback"))

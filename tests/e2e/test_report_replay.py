@@ -6,8 +6,8 @@ import socket
 import subprocess
 import sys
 
-from bot.replay import replay
 from bot.settings import PROJECT_ROOT
+from bot.tools.replay import replay
 
 
 def free_port() -> int:

@@ -27,9 +27,9 @@ import redis
 import requests
 import sqlalchemy as sa
 
-from bot.bench import API_TOKEN, Stack, make_stack
 from bot.privacy import redact_event
 from bot.settings import PROJECT_ROOT
+from bot.tools.bench import API_TOKEN, Stack, make_stack
 
 pytestmark = pytest.mark.skipif(not os.environ.get("BOT_SCALE_TEST"), reason="run with `make scale`")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.web_channels import INVALID, TOO_LONG, InvalidInput, check_message, check_sender, clean_text
+from bot.channels.web import INVALID, TOO_LONG, InvalidInput, check_message, check_sender, clean_text
 
 
 def check(body):

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from bot.cli import main
-from bot.replay import (
+from bot.tools.replay import (
     BadLine,
     Outcome,
     Recorded,

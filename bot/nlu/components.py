@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import rasa_speedups
-from bot.channels.normalize import normalize
+from bot.nlu.normalize import normalize
 
 logger = logging.getLogger(__name__)
 rasa_speedups.apply()  # before the pipeline's later components load (see bot/rasa_speedups.py)
@@ -59,7 +59,7 @@ def _normalize_keeping_edges(piece: str) -> str:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class SpeechNormalizer(GraphComponent):
-    """Rewrites each message's text with `bot.channels.normalize.normalize`, for every channel.
+    """Rewrites each message's text with `bot.nlu.normalize.normalize`, for every channel.
 
     Place it first in the pipeline, before SpacyNLP and SpacyTokenizer. Training examples go
     through it too, so the model learns on text written the way it will read it.

@@ -317,7 +317,7 @@ def run(model: Path, turns: int, two_workers: bool = True) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True, help="the trained model (.tar.gz)")
     parser.add_argument("--turns", type=int, default=10, help="messages per conversation at each level")
     parser.add_argument("--one-worker-only", action="store_true",

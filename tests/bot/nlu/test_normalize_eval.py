@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bot.channels.normalize import MONTHS, normalize
+from bot.nlu.normalize import MONTHS, normalize
 from bot.settings import PROJECT_ROOT
 
 EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"

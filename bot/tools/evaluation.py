@@ -352,7 +352,7 @@ def _display(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluation; exit code 1 when a target is missed."""
-    parser = argparse.ArgumentParser(prog="python -m bot.evaluation", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bot.tools.evaluation", description=__doc__)
     parser.add_argument("--model", help="model archive (default: the one scripts/train.sh gives)")
     parser.add_argument(
         "--holdout",

@@ -10,7 +10,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.utils.io import read_config_file
 
-from bot.channels.nlu import SpeechNormalizer, normalize_annotated
+from bot.nlu.components import SpeechNormalizer, normalize_annotated
 from bot.settings import PROJECT_ROOT
 
 

@@ -1,7 +1,7 @@
 """Speech transcripts become text the NLU reads like typed text: tables of real spoken forms."""
 import pytest
 
-from bot.channels.normalize import normalize
+from bot.nlu.normalize import normalize
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""NLU components of the pipeline (config.yml) and the text normalisation they share with the phone channel."""
