@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.backend.api import AccountBackend, AccountState, AccountStatus, get_backend
 from bot.contact import ContactDirectory, get_directory
@@ -61,3 +63,14 @@ def identified_file(tracker: Tracker) -> int | None:
 def clear_form_slots() -> list[EventType]:
     """Forget every value a guided form collected (personal data is kept no longer than needed)."""
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+def respond(dispatcher: CollectingDispatcher, response: str, **variables: Any) -> None:
+    """Say a response of domain.yml, filled with ``variables``.
+
+    Every sentence a citizen reads or hears is a domain response: Rasa chooses its ``channel: ivr``
+    variant on the phone line. The contact facts of the configuration are always available to the
+    text as ``{call_centre}`` (the call centre's number and extension, written to be read and said).
+    """
+    variables.setdefault("call_centre", directory().call_centre.spoken)
+    dispatcher.utter_message(response=response, **variables)
