@@ -12,6 +12,7 @@ import importlib
 import logging
 import re
 from functools import cache
+from typing import Protocol, cast
 
 from bot.backend.api import AccountBackend
 from bot.backend.service import AccountService
@@ -26,11 +27,17 @@ BUILT_IN_BACKENDS = {"sqlalchemy": "bot.backend.sql_store:SqlAlchemyStore"}
 _DOTTED_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*([:.][A-Za-z_]\w*)")
 
 
+class StoreClass(Protocol):
+    """What `BOT_BACKEND` names: a class (or factory) whose `from_settings` builds an `AccountStore`."""
+
+    def from_settings(self, settings: Settings) -> AccountStore: ...
+
+
 class BackendConfigurationError(RuntimeError):
     """`BOT_BACKEND` names no usable adapter class; the message says what is wrong (for operators)."""
 
 
-def load_store_class(spec: str) -> type:
+def load_store_class(spec: str) -> StoreClass:
     """The adapter class `spec` names (a short name of BUILT_IN_BACKENDS or a dotted path).
 
     Raises BackendConfigurationError when it cannot be imported or does not look like an adapter.
@@ -57,10 +64,10 @@ def load_store_class(spec: str) -> type:
             f"BOT_BACKEND={spec!r}: {path} is not an account store (bot.backend.storage.AccountStore); "
             f"it lacks {', '.join(missing)}"
         )
-    return store_class
+    return cast(StoreClass, store_class)
 
 
-def check_backend(settings: Settings | None = None) -> type:
+def check_backend(settings: Settings | None = None) -> StoreClass:
     """Resolve `BOT_BACKEND` once at start: logs and raises BackendConfigurationError when it is wrong."""
     settings = settings or get_settings()
     try:

@@ -229,7 +229,7 @@ class AccountService:
         keys: list[AttemptKey] = [("account_id", identifier), ("card_key", card_key)]
         if conversation_key:
             keys.append(("conversation_key", conversation_key))
-        with self.store.session(serialise=keys) as session:
+        with self.store.session(serialize=keys) as session:
             result = self._link(session, identifier, digits, card_key, conversation_key, keys, proof, is_date)
         logger.info("link_card: %s", result.value)
         return result
@@ -287,7 +287,7 @@ class AccountService:
         keys: list[AttemptKey] = [("card_key", card_key)]
         if conversation_key:
             keys.append(("conversation_key", conversation_key))
-        with self.store.session(serialise=keys) as session:
+        with self.store.session(serialize=keys) as session:
             now = self._now()
             matched = None
             if self._locked(session, now, keys):

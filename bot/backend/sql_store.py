@@ -202,10 +202,10 @@ class SqlAlchemyStore:
         return cls(make_engine(settings.database_url), settings.card_hash_secret)
 
     @contextmanager
-    def session(self, serialise: Sequence[AttemptKey] = ()) -> Iterator[SqlAlchemySession]:
+    def session(self, serialize: Sequence[AttemptKey] = ()) -> Iterator[SqlAlchemySession]:
         try:
             with self._sessions.begin() as session:
-                self._serialise(session, serialise)
+                self._serialize(session, serialize)
                 yield SqlAlchemySession(session, self._card_secret)
         except BackendError:
             raise
@@ -214,7 +214,7 @@ class SqlAlchemyStore:
             raise BackendUnavailable() from None
 
     @staticmethod
-    def _serialise(session: Session, keys: Sequence[AttemptKey]) -> None:
+    def _serialize(session: Session, keys: Sequence[AttemptKey]) -> None:
         """On PostgreSQL, hold a transaction-scoped advisory lock per key (account, card, conversation).
 
         Concurrent attempts on one key then count and record failures one after the other. SQLite needs

@@ -120,7 +120,7 @@ class StoreSession(Protocol):
 class AccountStore(Protocol):
     """Where accounts and citizen files live."""
 
-    def session(self, serialise: Sequence[AttemptKey] = ()) -> AbstractContextManager[StoreSession]:
-        """A unit of work. Two sessions sharing a key of `serialise` run one after the other, so that
+    def session(self, serialize: Sequence[AttemptKey] = ()) -> AbstractContextManager[StoreSession]:
+        """A unit of work. Two sessions sharing a key of `serialize` run one after the other, so that
         counting the failures of a key and recording the next attempt cannot interleave."""
         ...

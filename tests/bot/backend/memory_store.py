@@ -119,7 +119,7 @@ class InMemorySession:
 
 
 class InMemoryStore:
-    """An `AccountStore` in this process's memory; one lock serialises every session."""
+    """An `AccountStore` in this process's memory; one lock serializes every session."""
 
     def __init__(self, card_secret: str) -> None:
         self._card_secret = card_secret
@@ -135,7 +135,7 @@ class InMemoryStore:
         return store
 
     @contextmanager
-    def session(self, serialise: Sequence[AttemptKey] = ()) -> Iterator[InMemorySession]:
+    def session(self, serialize: Sequence[AttemptKey] = ()) -> Iterator[InMemorySession]:
         with self._lock:
             session = InMemorySession(self.tables, self._card_secret)
             yield session
