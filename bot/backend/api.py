@@ -2,10 +2,9 @@
 
 Actions import this module and `bot.backend.factory.get_backend()` (the backend the `BOT_BACKEND`
 setting chooses). This module imports nothing else of the backend. Everything crossing the boundary is a
-plain value: an account id
-(`int`, the `account_id` of a verified web token, see `bot.identity`), a citizen file id (`int`, from
-`identify()` on the phone line or from `AccountStatus.file_id` once linked), dates, strings, enums and
-frozen dataclasses. No ORM object ever leaks out.
+plain value: an account id (`int`, the `account_id` of a verified web token, see `bot.identity`), a
+citizen file id (`int`, from `identify()` on the phone line or from `AccountStatus.file_id` once
+linked), dates, strings, enums and frozen dataclasses. No ORM object ever leaks out.
 
 Typical use in an action::
 
