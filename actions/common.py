@@ -8,7 +8,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.backend.api import AccountBackend, AccountState, AccountStatus, get_backend
+from bot.backend.api import AccountBackend, AccountState, AccountStatus
+from bot.backend.factory import get_backend
 from bot.contact import ContactDirectory, get_directory
 from bot.identity import identity_from_metadata
 

@@ -10,10 +10,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Assistant des inscriptions en ligne")
     sub = parser.add_subparsers(dest="command", required=True)
     # Sub-commands are registered below, one block per feature.
-    # Account backend and demo tokens (bot/backend/commands.py).
+    # Account backend (bot/backend/commands.py).
     from bot.backend.commands import add_backend_commands
 
     add_backend_commands(sub)
+    # A signed demo token of the portal for an account (bot/identity.py).
+    token = sub.add_parser("token", help="jeton de démonstration signé pour un compte")
+    token.add_argument("email")
+    token.add_argument("--minutes", type=int, default=60, help="durée de validité (défaut : 60)")
+    token.set_defaults(func=_token)
     # Help-desk deflection report (bot/analytics/commands.py).
     from bot.analytics.commands import add_report_command
 
@@ -28,6 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="âge en jours (défaut : BOT_RETENTION_DAYS, 90)")
     purge.set_defaults(func=_purge)
     return parser
+
+
+def _token(args: argparse.Namespace) -> int:
+    """Print a signed demo token for the account of an email (what the portal would send)."""
+    from datetime import timedelta
+
+    from bot.identity import make_demo_token
+
+    try:
+        print(make_demo_token(args.email, timedelta(minutes=args.minutes)))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
 
 
 def _purge(args: argparse.Namespace) -> int:

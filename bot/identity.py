@@ -86,7 +86,8 @@ def make_demo_token(
 
     Raises ValueError when no account has this email in the database (default: settings).
     """
-    from bot.backend.api import AccountState, get_backend
+    from bot.backend.api import AccountState
+    from bot.backend.factory import get_backend
 
     status = get_backend(database_url).account_status(email)
     if status.state is AccountState.NONE or status.account_id is None:

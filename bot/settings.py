@@ -40,6 +40,7 @@ class Settings:
     max_message_chars: int = 2000
     ivr_confidence_threshold: float = 0.5
     ivr_token: str = ""
+    backend: str = "sqlalchemy"
 
 
 def _env(name: str, default: str) -> str:
@@ -71,4 +72,5 @@ def get_settings() -> Settings:
         max_message_chars=int(_env("BOT_MAX_MESSAGE_CHARS", "2000")),
         ivr_confidence_threshold=float(_env("BOT_IVR_CONFIDENCE_THRESHOLD", "0.5")),
         ivr_token=_env("BOT_IVR_TOKEN", ""),
+        backend=_env("BOT_BACKEND", "sqlalchemy"),
     )

@@ -1,13 +1,15 @@
-"""The account backend's contract: the `AccountBackend` protocol, its typed results and `get_backend()`.
+"""The account backend's contract: the `AccountBackend` protocol, its typed results and its errors.
 
-Actions import only this module. Everything crossing the boundary is a plain value: an account id
-(`int`, the `account_id` of a verified web token, see `bot.identity`), a citizen file id (`int`, from
-`identify()` on the phone line or from `AccountStatus.file_id` once linked), dates, strings, enums and
-frozen dataclasses. No ORM object ever leaks out.
+Actions import this module and `bot.backend.factory.get_backend()` (the backend the `BOT_BACKEND`
+setting chooses). This module imports nothing else of the backend. Everything crossing the boundary is a
+plain value: an account id (`int`, the `account_id` of a verified web token, see `bot.identity`), a
+citizen file id (`int`, from `identify()` on the phone line or from `AccountStatus.file_id` once
+linked), dates, strings, enums and frozen dataclasses. No ORM object ever leaks out.
 
 Typical use in an action::
 
-    from bot.backend.api import LinkResult, get_backend
+    from bot.backend.api import LinkResult
+    from bot.backend.factory import get_backend
 
     backend = get_backend()
     result = backend.link_card(account_id, "123 456", birth_date="1985-03-12",
@@ -16,8 +18,9 @@ Typical use in an action::
 
 Malformed input (a card number that is not six digits once spaces and dashes are removed, a date that
 is not a date, a phone number that is not one, more than one or none of birth date / phone) raises
-`InvalidInput`, whose `message` is a French sentence safe to show a citizen; nothing is written then.
-A database failure raises `BackendUnavailable`. Both derive from `BackendError`.
+`InvalidInput`; nothing is written then. A database failure raises `BackendUnavailable`. Both derive
+from `BackendError`, whose `code` (a `BackendErrorCode`) names the domain response that tells the citizen
+(`code.response`, e.g. `utter_backend_unavailable`).
 """
 from __future__ import annotations
 
@@ -31,24 +34,60 @@ from typing import Protocol, runtime_checkable
 # --- errors -------------------------------------------------------------------------------------------
 
 
-class BackendError(Exception):
-    """Base of every error the backend raises; `message` is French and safe to show a citizen."""
+class BackendErrorCode(enum.Enum):
+    """Why a backend call failed, as the citizen is told it: `response` is the domain.yml response to say."""
 
-    def __init__(self, message: str) -> None:
+    UNAVAILABLE = "unavailable"
+    INVALID_CARD_DIGITS = "invalid_card_digits"
+    INVALID_BIRTH_DATE = "invalid_birth_date"
+    INVALID_PHONE = "invalid_phone"
+    BIRTH_DATE_OR_PHONE = "birth_date_or_phone"
+    INVALID_DATE = "invalid_date"
+
+    @property
+    def response(self) -> str:
+        """The name of the response in domain.yml, e.g. `utter_backend_unavailable`."""
+        return f"utter_backend_{self.value}"
+
+
+FIELD_CODES = {
+    "last6": BackendErrorCode.INVALID_CARD_DIGITS,
+    "birth_date": BackendErrorCode.INVALID_BIRTH_DATE,
+    "home_phone": BackendErrorCode.INVALID_PHONE,
+}
+"""The code of an `InvalidInput` raised for a field without an explicit code."""
+
+
+class BackendError(Exception):
+    """Base of every error the backend raises; `code` says why (see `BackendErrorCode.response`).
+
+    `message` is the former French text, kept while actions still show `error.message`; new code says
+    `code.response` instead.
+    """
+
+    def __init__(self, message: str, code: BackendErrorCode = BackendErrorCode.UNAVAILABLE) -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 class InvalidInput(BackendError, ValueError):
     """An argument cannot be understood; `field` names it (`last6`, `birth_date`, `home_phone`, ...)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, code: BackendErrorCode | None = None) -> None:
+        super().__init__(message, code or FIELD_CODES.get(field, BackendErrorCode.INVALID_DATE))
         self.field = field
+
+
+UNAVAILABLE_MESSAGE = "Le service des dossiers est indisponible pour le moment. Veuillez réessayer plus tard."
+"""`BackendUnavailable.message` until the actions say `utter_backend_unavailable` (its domain.yml text)."""
 
 
 class BackendUnavailable(BackendError):
     """The account system cannot be reached or failed; nothing was written."""
+
+    def __init__(self, message: str = UNAVAILABLE_MESSAGE) -> None:
+        super().__init__(message, BackendErrorCode.UNAVAILABLE)
 
 
 # --- results ------------------------------------------------------------------------------------------
@@ -260,14 +299,3 @@ class AccountBackend(Protocol):
         """Registrations, per family member (same family rule as `card_expiries`)."""
         ...
 
-
-def get_backend(database_url: str | None = None) -> AccountBackend:
-    """The SQLAlchemy backend for `database_url` (default: settings), built once per URL.
-
-    The database must have been prepared (`bot.backend.setup.prepare_database(url)`, i.e.
-    `python -m bot backend seed`).
-    """
-    from bot.backend.service import backend_for_url
-    from bot.settings import get_settings
-
-    return backend_for_url(database_url or get_settings().database_url)

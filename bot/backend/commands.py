@@ -1,13 +1,13 @@
-"""Operator commands `python -m bot backend migrate|seed|status EMAIL|expiries EMAIL` and `python -m bot token EMAIL`."""
+"""Operator commands `python -m bot backend migrate|seed|status EMAIL|expiries EMAIL`."""
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, timedelta
+from datetime import date
 
 
 def add_backend_commands(sub: argparse._SubParsersAction) -> None:
-    """Register the `backend` and `token` sub-commands (their modules are imported when they run)."""
+    """Register the `backend` sub-command (its modules are imported when it runs)."""
     backend = sub.add_parser("backend", help="base de données des comptes (démo)")
     actions = backend.add_subparsers(dest="backend_command", required=True)
     migrate = actions.add_parser("migrate", help="migrer la base seulement, sans données de démonstration")
@@ -22,10 +22,6 @@ def add_backend_commands(sub: argparse._SubParsersAction) -> None:
     expiries.add_argument("email")
     expiries.add_argument("--today", type=date.fromisoformat, default=None, help="AAAA-MM-JJ")
     expiries.set_defaults(func=expiries_command)
-    token = sub.add_parser("token", help="jeton de démonstration signé pour un compte")
-    token.add_argument("email")
-    token.add_argument("--minutes", type=int, default=60, help="durée de validité (défaut : 60)")
-    token.set_defaults(func=token_command)
 
 
 def migrate_command(args: argparse.Namespace) -> int:
@@ -52,7 +48,7 @@ def seed_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from bot.backend.api import get_backend
+    from bot.backend.factory import get_backend
 
     status = get_backend().account_status(args.email)
     if status.account_id is None:
@@ -64,7 +60,7 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def expiries_command(args: argparse.Namespace) -> int:
-    from bot.backend.api import get_backend
+    from bot.backend.factory import get_backend
 
     backend = get_backend()
     status = backend.account_status(args.email)
@@ -75,13 +71,3 @@ def expiries_command(args: argparse.Namespace) -> int:
         print(f"{expiry.first_name} : {expiry.expires_on.isoformat()} ({expiry.status.value})")
     return 0
 
-
-def token_command(args: argparse.Namespace) -> int:
-    from bot.identity import make_demo_token
-
-    try:
-        print(make_demo_token(args.email, timedelta(minutes=args.minutes)))
-    except ValueError as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0

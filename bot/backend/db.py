@@ -11,7 +11,7 @@ def make_engine(database_url: str) -> Engine:
     """A 2.0-style engine; bound parameters never appear in error messages (they may be personal).
 
     SQLite: the file's folder is created, connections may cross threads, and every transaction starts
-    with BEGIN IMMEDIATE so that two concurrent read-then-write transactions are serialised (the row
+    with BEGIN IMMEDIATE so that two concurrent read-then-write transactions are serialized (the row
     locks PostgreSQL gets from SELECT ... FOR UPDATE).
     """
     url = make_url(database_url)

@@ -1,26 +1,24 @@
-"""`AccountService`: the SQLAlchemy implementation of `AccountBackend`, with lock-out and rate limits."""
+"""`AccountService`: the `AccountBackend` over any `AccountStore`, with every rule that protects citizens.
+
+The rules live here, above the storage adapter, so that every adapter gets them: input checks (nothing
+malformed reaches the store), the lock-out (5 failed attempts in 15 minutes for one account, card or
+conversation refuse linking and identification for 15 minutes), the limit of 3 confirmation emails per
+hour, the family rule (the adult in charge sees the whole family file, another member only their own)
+and the classification of card expiries.
+"""
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import cache
-
-from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backend import inputs
 from bot.backend.api import (
     AccountState,
     AccountStatus,
     AmountDue,
-    BackendError,
-    BackendUnavailable,
+    BackendErrorCode,
     BirthDate,
     CardExpiry,
     ExpiryStatus,
@@ -34,16 +32,15 @@ from bot.backend.api import (
     RegistrationStatus,
     ResendResult,
 )
-from bot.backend.db import make_engine
-from bot.backend.models import (
-    Account,
-    AmountDueRecord,
-    Attempt,
-    CitizenFile,
-    ConfirmationRequest,
-    RegistrationRecord,
-)
 from bot.backend.registration_period import next_registration_date
+from bot.backend.storage import (
+    AccountRecord,
+    AccountStore,
+    AttemptKey,
+    AttemptRecord,
+    CitizenFileRecord,
+    StoreSession,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +52,6 @@ LOCK_DURATION = timedelta(minutes=15)
 RESEND_LIMIT = 3
 RESEND_WINDOW = timedelta(hours=1)
 MAX_ID = 2**31 - 1
-
-UNAVAILABLE_MESSAGE = "Le service des dossiers est indisponible pour le moment. Veuillez réessayer plus tard."
 
 
 def utc_now() -> datetime:
@@ -81,42 +76,49 @@ def _as_day(value: object, field: str) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    raise InvalidInput(field, "Date invalide.")
+    raise InvalidInput(field, f"{field} is not a date", BackendErrorCode.INVALID_DATE)
+
+
+def classify_expiry(expires_on: date, today: date, soon_before: date | None) -> ExpiryStatus:
+    """EXPIRED before `today`, EXPIRES_SOON before `soon_before` (when there is one), else VALID."""
+    if expires_on < today:
+        return ExpiryStatus.EXPIRED
+    if soon_before is not None and expires_on < soon_before:
+        return ExpiryStatus.EXPIRES_SOON
+    return ExpiryStatus.VALID
+
+
+def is_locked(failure_times: Sequence[datetime], now: datetime) -> bool:
+    """True when 5 failures (oldest first) fell within 15 minutes and the last of them is < 15 min old."""
+    for last in range(LOCK_THRESHOLD - 1, len(failure_times)):
+        first = last - (LOCK_THRESHOLD - 1)
+        if failure_times[last] - failure_times[first] <= LOCK_WINDOW and now < failure_times[last] + LOCK_DURATION:
+            return True
+    return False
 
 
 class AccountService:
-    """The account backend on any SQLAlchemy database prepared by `bot.backend.setup.prepare_database`.
+    """The account backend on `store`, with lock-out, rate limits, the family rule and expiry statuses.
 
+    `card_secret` keys the hashes of card digits and conversation ids that the attempts are counted by.
     `clock` returns the current time (aware; naive values are taken as UTC) and is injected by tests.
     `registration_date` returns the default `soon_before` of `card_expiries`.
     """
 
     def __init__(
         self,
-        engine: Engine,
+        store: AccountStore,
         card_secret: str,
         *,
         clock: Clock = utc_now,
         registration_date: Callable[[], date | None] = next_registration_date,
     ) -> None:
-        self._engine = engine
-        self._sessions = sessionmaker(engine, future=True, expire_on_commit=False)
+        self.store = store
         self._card_secret = card_secret
         self._clock = clock
         self._registration_date = registration_date
 
     # --- plumbing --------------------------------------------------------------------------------------
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except BackendError:
-            raise
-        except SQLAlchemyError as error:
-            logger.error("account database error: %s", type(error).__name__)
-            raise BackendUnavailable(UNAVAILABLE_MESSAGE) from None
 
     def _now(self) -> datetime:
         now = self._clock()
@@ -134,88 +136,39 @@ class AccountService:
 
     @staticmethod
     def _proof(birth_date: object, home_phone: object) -> tuple[str, bool]:
-        """The normalised second value and whether it is a birth date; exactly one must be given."""
+        """The normalized second value and whether it is a birth date; exactly one must be given."""
         has_date = birth_date is not None and birth_date != ""
         has_phone = home_phone is not None and home_phone != ""
         if has_date == has_phone:
-            raise InvalidInput("birth_date", inputs.ONE_OF_MESSAGE)
+            raise InvalidInput("birth_date", inputs.ONE_OF_MESSAGE, BackendErrorCode.BIRTH_DATE_OR_PHONE)
         if has_date:
             return inputs.normalize_birth_date(birth_date).isoformat(), True
         return inputs.normalize_phone(home_phone), False
 
     @staticmethod
-    def _serialise(session: Session, keys: list[tuple[object, object]]) -> None:
-        """On PostgreSQL, hold a transaction-scoped advisory lock per key (account, card, conversation).
-
-        Concurrent attempts on one key then count and record failures one after the other. SQLite needs
-        nothing: every transaction there starts with BEGIN IMMEDIATE.
-        """
-        if session.get_bind().dialect.name != "postgresql":
-            return
-        numbers = sorted(
-            int.from_bytes(hashlib.sha256(f"{column.key}:{value}".encode()).digest()[:8], "big", signed=True)
-            for column, value in keys
-        )
-        for number in numbers:
-            session.execute(select(func.pg_advisory_xact_lock(number)))
-
-    @classmethod
-    def _locked(cls, session: Session, now: datetime, keys: list[tuple[object, object]]) -> bool:
-        """True when, for one key, 5 failures fell within 15 minutes and the last of them is < 15 min old.
-
-        Holds the keys' locks for the rest of the transaction, so that the count stays true until the
-        attempt is recorded.
-        """
-        cls._serialise(session, keys)
+    def _locked(session: StoreSession, now: datetime, keys: Sequence[AttemptKey]) -> bool:
+        """True when one of the keys is locked out (see `is_locked`)."""
         since = now - LOCK_WINDOW - LOCK_DURATION
-        for column, value in keys:
-            times = (
-                session.execute(
-                    select(Attempt.at)
-                    .where(column == value, Attempt.outcome == "mismatch", Attempt.at > since)
-                    .order_by(Attempt.at)
-                )
-                .scalars()
-                .all()
-            )
-            for last in range(LOCK_THRESHOLD - 1, len(times)):
-                first = last - (LOCK_THRESHOLD - 1)
-                if times[last] - times[first] <= LOCK_WINDOW and now < times[last] + LOCK_DURATION:
-                    return True
-        return False
+        return any(is_locked(session.failure_times(key, since), now) for key in keys)
 
-    def _match(self, session: Session, card_key: str, proof: str, is_date: bool) -> CitizenFile | None:
-        """The citizen file whose card and birth date (or phone) match; rows are locked for the transaction."""
-        candidates = (
-            session.execute(
-                select(CitizenFile)
-                .where(CitizenFile.card_digest == card_key)
-                .order_by(CitizenFile.id)
-                .with_for_update()
-            )
-            .scalars()
-            .all()
-        )
+    @staticmethod
+    def _match(session: StoreSession, last6: str, proof: str, is_date: bool) -> CitizenFileRecord | None:
+        """The citizen file whose card and birth date (or phone) match, compared in constant time."""
         matched = None
-        for candidate in candidates:
+        for candidate in session.card_holders(last6):
             expected = candidate.birth_date.isoformat() if is_date else (candidate.home_phone or "")
             if inputs.same_secret(expected, proof) and matched is None:
                 matched = candidate
         return matched
 
-    @staticmethod
-    def _record(session: Session, now: datetime, operation: str, outcome: str, **keys: object) -> None:
-        session.add(Attempt(at=now, operation=operation, outcome=outcome, **keys))
-
     # --- accounts --------------------------------------------------------------------------------------
 
     @staticmethod
-    def _status(account: Account | None) -> AccountStatus:
+    def _status(account: AccountRecord | None) -> AccountStatus:
         if account is None:
             return AccountStatus(AccountState.NONE)
-        confirmed = account.email_confirmed_at is not None
         return AccountStatus(
-            state=AccountState.CONFIRMED if confirmed else AccountState.UNCONFIRMED,
+            state=AccountState.CONFIRMED if account.email_confirmed else AccountState.UNCONFIRMED,
             account_id=account.id,
             linked=account.citizen_file_id is not None,
             file_id=account.citizen_file_id,
@@ -226,41 +179,32 @@ class AccountService:
         key = inputs.email_key(email)
         if key is None:
             return AccountStatus(AccountState.NONE)
-        with self._transaction() as session:
-            account = session.execute(select(Account).where(Account.email_key == key)).scalar_one_or_none()
-            return self._status(account)
+        with self.store.session() as session:
+            return self._status(session.account_by_email_key(key))
 
     def account(self, account_id: int) -> AccountStatus:
         identifier = _as_id(account_id)
         if identifier is None:
             return AccountStatus(AccountState.NONE)
-        with self._transaction() as session:
-            return self._status(session.get(Account, identifier))
+        with self.store.session() as session:
+            return self._status(session.account_by_id(identifier))
 
     def resend_confirmation(self, email: str) -> ResendResult:
         key = inputs.email_key(email)
         if key is None:
             return ResendResult.NO_ACCOUNT
-        with self._transaction() as session:
-            account = session.execute(
-                select(Account).where(Account.email_key == key).with_for_update()
-            ).scalar_one_or_none()
+        with self.store.session() as session:
+            account = session.account_by_email_key(key, for_update=True)
             if account is None:
                 result = ResendResult.NO_ACCOUNT
-            elif account.email_confirmed_at is not None:
+            elif account.email_confirmed:
                 result = ResendResult.ALREADY_CONFIRMED
             else:
                 now = self._now()
-                recent = session.execute(
-                    select(func.count(ConfirmationRequest.id)).where(
-                        ConfirmationRequest.account_id == account.id,
-                        ConfirmationRequest.requested_at > now - RESEND_WINDOW,
-                    )
-                ).scalar_one()
-                if recent >= RESEND_LIMIT:
+                if session.count_confirmation_requests(account.id, now - RESEND_WINDOW) >= RESEND_LIMIT:
                     result = ResendResult.RATE_LIMITED
                 else:
-                    session.add(ConfirmationRequest(account_id=account.id, requested_at=now))
+                    session.add_confirmation_request(account.id, now)
                     result = ResendResult.SENT
         logger.info("resend_confirmation: %s", result.value)
         return result
@@ -282,56 +226,48 @@ class AccountService:
             return LinkResult.NO_SUCH_ACCOUNT
         card_key = self._card_key(digits)
         conversation_key = self._conversation_key(conversation_id)
-        with self._transaction() as session:
-            result = self._link(session, identifier, card_key, conversation_key, proof, is_date)
+        keys: list[AttemptKey] = [("account_id", identifier), ("card_key", card_key)]
+        if conversation_key:
+            keys.append(("conversation_key", conversation_key))
+        with self.store.session(serialize=keys) as session:
+            result = self._link(session, identifier, digits, card_key, conversation_key, keys, proof, is_date)
         logger.info("link_card: %s", result.value)
         return result
 
     def _link(
         self,
-        session: Session,
+        session: StoreSession,
         account_id: int,
+        digits: str,
         card_key: str,
         conversation_key: str | None,
+        keys: Sequence[AttemptKey],
         proof: str,
         is_date: bool,
     ) -> LinkResult:
-        account = session.execute(
-            select(Account).where(Account.id == account_id).with_for_update()
-        ).scalar_one_or_none()
+        account = session.account_by_id(account_id, for_update=True)
         if account is None:
             return LinkResult.NO_SUCH_ACCOUNT
         if account.citizen_file_id is not None:
             return LinkResult.ALREADY_LINKED
         now = self._now()
-        keys: list[tuple[object, object]] = [(Attempt.account_id, account.id), (Attempt.card_key, card_key)]
-        if conversation_key:
-            keys.append((Attempt.conversation_key, conversation_key))
 
         def record(outcome: str) -> None:
-            self._record(
-                session, now, "link", outcome,
-                account_id=account.id, card_key=card_key, conversation_key=conversation_key,
+            session.record_attempt(
+                AttemptRecord(now, "link", outcome, account.id, card_key, conversation_key)
             )
 
         if self._locked(session, now, keys):
             record("locked")
             return LinkResult.LOCKED
-        matched = self._match(session, card_key, proof, is_date)
+        matched = self._match(session, digits, proof, is_date)
         if matched is None:
             record("mismatch")
             return LinkResult.MISMATCH
         if not matched.adult_in_charge:
             record("not_adult")
             return LinkResult.NOT_ADULT
-        taken = session.execute(select(Account.id).where(Account.citizen_file_id == matched.id)).first()
-        if taken is not None:
-            record("card_in_use")
-            return LinkResult.CARD_IN_USE
-        try:
-            with session.begin_nested():
-                account.citizen_file_id = matched.id
-        except IntegrityError:
+        if not session.link(account.id, matched.id):
             record("card_in_use")
             return LinkResult.CARD_IN_USE
         record("success")
@@ -348,138 +284,98 @@ class AccountService:
         proof, is_date = self._proof(birth_date, home_phone)
         card_key = self._card_key(digits)
         conversation_key = self._conversation_key(conversation_id)
-        with self._transaction() as session:
+        keys: list[AttemptKey] = [("card_key", card_key)]
+        if conversation_key:
+            keys.append(("conversation_key", conversation_key))
+        with self.store.session(serialize=keys) as session:
             now = self._now()
-            keys: list[tuple[object, object]] = [(Attempt.card_key, card_key)]
-            if conversation_key:
-                keys.append((Attempt.conversation_key, conversation_key))
+            matched = None
             if self._locked(session, now, keys):
-                outcome, matched = IdentifyOutcome.LOCKED, None
+                outcome = IdentifyOutcome.LOCKED
             else:
-                matched = self._match(session, card_key, proof, is_date)
+                matched = self._match(session, digits, proof, is_date)
                 outcome = IdentifyOutcome.MISMATCH if matched is None else IdentifyOutcome.IDENTIFIED
             recorded = "success" if outcome is IdentifyOutcome.IDENTIFIED else outcome.value
-            self._record(
-                session, now, "identify", recorded, card_key=card_key, conversation_key=conversation_key
+            session.record_attempt(
+                AttemptRecord(now, "identify", recorded, card_key=card_key, conversation_key=conversation_key)
             )
-            result = (
-                IdentifyResult(outcome, matched.id, matched.first_name)
-                if matched is not None
-                else IdentifyResult(outcome)
-            )
+        result = (
+            IdentifyResult(outcome, matched.id, matched.first_name) if matched is not None else IdentifyResult(outcome)
+        )
         logger.info("identify: %s", result.outcome.value)
         return result
 
     # --- the citizen file --------------------------------------------------------------------------------
 
     @staticmethod
-    def _visible_members(session: Session, file_id: object) -> list[CitizenFile]:
+    def _visible_members(session: StoreSession, file_id: object) -> list[CitizenFileRecord]:
         """The whole family for the adult in charge, else only the member; empty for an unknown file."""
         identifier = _as_id(file_id)
-        citizen = session.get(CitizenFile, identifier) if identifier is not None else None
+        citizen = session.citizen_file(identifier) if identifier is not None else None
         if citizen is None:
             return []
         if not citizen.adult_in_charge:
             return [citizen]
-        members = (
-            session.execute(select(CitizenFile).where(CitizenFile.family_id == citizen.family_id))
-            .scalars()
-            .all()
-        )
+        members = session.family_members(citizen.family_id)
         return sorted(members, key=lambda m: (not m.adult_in_charge, m.birth_date, m.id))
 
     def profile(self, file_id: int) -> Profile | None:
-        with self._transaction() as session:
+        with self.store.session() as session:
             members = self._visible_members(session, file_id)
-            if not members:
-                return None
-            citizen = next(m for m in members if m.id == _as_id(file_id))
-            family = tuple(FamilyMember(m.id, m.first_name, m.last_name, m.adult_in_charge) for m in members)
-            return Profile(
-                file_id=citizen.id,
-                first_name=citizen.first_name,
-                last_name=citizen.last_name,
-                birth_date=citizen.birth_date,
-                home_phone=inputs.format_phone(citizen.home_phone) if citizen.home_phone else None,
-                address=citizen.address,
-                card_expires_on=citizen.card_expires_on,
-                adult_in_charge=citizen.adult_in_charge,
-                family=family,
-            )
+        if not members:
+            return None
+        citizen = next(m for m in members if m.id == _as_id(file_id))
+        return Profile(
+            file_id=citizen.id,
+            first_name=citizen.first_name,
+            last_name=citizen.last_name,
+            birth_date=citizen.birth_date,
+            home_phone=inputs.format_phone(citizen.home_phone) if citizen.home_phone else None,
+            address=citizen.address,
+            card_expires_on=citizen.card_expires_on,
+            adult_in_charge=citizen.adult_in_charge,
+            family=tuple(FamilyMember(m.id, m.first_name, m.last_name, m.adult_in_charge) for m in members),
+        )
 
     def card_expiries(
         self, file_id: int, today: date, soon_before: date | None = None
     ) -> tuple[CardExpiry, ...]:
         today = _as_day(today, "today")
         soon = _as_day(soon_before, "soon_before") if soon_before is not None else self._registration_date()
-        with self._transaction() as session:
+        with self.store.session() as session:
             members = self._visible_members(session, file_id)
-        expiries = []
-        for member in members:
-            expires_on = member.card_expires_on
-            if expires_on is None:
-                continue
-            if expires_on < today:
-                status = ExpiryStatus.EXPIRED
-            elif soon is not None and expires_on < soon:
-                status = ExpiryStatus.EXPIRES_SOON
-            else:
-                status = ExpiryStatus.VALID
-            expiries.append(CardExpiry(member.id, member.first_name, expires_on, status))
-        return tuple(expiries)
+        return tuple(
+            CardExpiry(m.id, m.first_name, m.card_expires_on, classify_expiry(m.card_expires_on, today, soon))
+            for m in members
+            if m.card_expires_on is not None
+        )
 
     def amounts_due(self, file_id: int) -> tuple[AmountDue, ...]:
-        with self._transaction() as session:
+        with self.store.session() as session:
             members = {m.id: m for m in self._visible_members(session, file_id)}
-            if not members:
-                return ()
-            rows = (
-                session.execute(
-                    select(AmountDueRecord)
-                    .where(AmountDueRecord.citizen_file_id.in_(members))
-                    .order_by(AmountDueRecord.id)
-                )
-                .scalars()
-                .all()
+            rows = session.amounts_due(members) if members else ()
+        return tuple(
+            AmountDue(
+                row.citizen_file_id,
+                members[row.citizen_file_id].first_name,
+                (Decimal(row.amount_cents) / 100).quantize(Decimal("0.01")),
             )
-            return tuple(
-                AmountDue(
-                    row.citizen_file_id,
-                    members[row.citizen_file_id].first_name,
-                    (Decimal(row.amount_cents) / 100).quantize(Decimal("0.01")),
-                )
-                for row in rows
-            )
+            for row in rows
+        )
 
     def registrations(self, file_id: int) -> tuple[Registration, ...]:
-        with self._transaction() as session:
+        with self.store.session() as session:
             members = {m.id: m for m in self._visible_members(session, file_id)}
-            if not members:
-                return ()
-            order = {member_id: position for position, member_id in enumerate(members)}
-            rows = (
-                session.execute(
-                    select(RegistrationRecord).where(RegistrationRecord.citizen_file_id.in_(members))
-                )
-                .scalars()
-                .all()
+            rows = list(session.registrations(members)) if members else []
+        order = {member_id: position for position, member_id in enumerate(members)}
+        rows.sort(key=lambda row: order[row.citizen_file_id])
+        return tuple(
+            Registration(
+                row.citizen_file_id,
+                members[row.citizen_file_id].first_name,
+                row.activity,
+                row.session,
+                RegistrationStatus(row.status),
             )
-            rows = sorted(rows, key=lambda r: (order[r.citizen_file_id], r.id))
-            return tuple(
-                Registration(
-                    row.citizen_file_id,
-                    members[row.citizen_file_id].first_name,
-                    row.activity,
-                    row.session,
-                    RegistrationStatus(row.status),
-                )
-                for row in rows
-            )
-
-
-@cache
-def backend_for_url(database_url: str) -> AccountService:
-    """One `AccountService` (and one engine) per database URL, with the card key from settings."""
-    from bot.settings import get_settings
-
-    return AccountService(make_engine(database_url), get_settings().card_hash_secret)
+            for row in rows
+        )

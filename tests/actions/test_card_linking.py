@@ -2,7 +2,7 @@
 import pytest
 
 from actions.card_linking import ActionLinkCardSubmit
-from bot.backend.api import get_backend
+from bot.backend.factory import get_backend
 from tests.actions.trackers import make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.usefixtures("demo_db", "frozen")

@@ -9,7 +9,7 @@ from actions.dossier import (
     ActionProfile,
     ActionRegistrations,
 )
-from bot.backend.api import get_backend
+from bot.backend.factory import get_backend
 from tests.actions.trackers import make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.usefixtures("demo_db", "frozen")

@@ -7,7 +7,7 @@ import jwt
 import pytest
 from freezegun import freeze_time
 
-from bot.backend.api import get_backend
+from bot.backend.factory import get_backend
 from bot.backend.setup import prepare_database
 from bot.identity import (
     METADATA_KEY,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.backend.api import get_backend
+from bot.backend.factory import get_backend
 from bot.identity import make_demo_token
 
 GUIDE_MESSAGE = "Votre dossier est maintenant lié à votre dossier à la Ville."

@@ -29,7 +29,8 @@ def test_seed_then_status_and_expiries(database, capsys):
 
 
 def test_migrate_creates_the_schema_without_demo_data(database, capsys):
-    from bot.backend.api import AccountState, get_backend
+    from bot.backend.api import AccountState
+    from bot.backend.factory import get_backend
 
     assert main(["backend", "migrate"]) == 0
     assert main(["backend", "migrate"]) == 0
@@ -37,7 +38,7 @@ def test_migrate_creates_the_schema_without_demo_data(database, capsys):
 
 
 def test_expiries_of_a_linked_account(database, capsys):
-    from bot.backend.api import get_backend
+    from bot.backend.factory import get_backend
 
     main(["backend", "seed"])
     backend = get_backend()

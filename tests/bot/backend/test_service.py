@@ -1,17 +1,17 @@
-"""AccountService on SQLite and PostgreSQL: statuses, linking, identification, lock-out, the family file."""
+"""AccountService on SQLite, PostgreSQL and in memory: statuses, linking, identification, lock-out, the family file."""
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
 
 from bot.backend.api import (
     AccountBackend,
     AccountState,
+    BackendErrorCode,
     BackendUnavailable,
     ExpiryStatus,
     IdentifyOutcome,
@@ -22,6 +22,7 @@ from bot.backend.api import (
 )
 from bot.backend.db import make_engine
 from bot.backend.service import AccountService
+from bot.backend.sql_store import SqlAlchemyStore
 from bot.settings import get_settings
 
 MARIE_EMAIL = "marie.tremblay@example.com"
@@ -339,9 +340,9 @@ def test_card_expiries_flag_expired_and_expiring_soon(backend, demo):
     assert backend.card_expiries(demo.jean_file, date(2026, 12, 16))[0].status is ExpiryStatus.EXPIRED
 
 
-def test_card_expiries_default_to_the_configured_registration_date(seeded, demo):
+def test_card_expiries_default_to_the_configured_registration_date(store, demo):
     service = AccountService(
-        seeded, get_settings().card_hash_secret, registration_date=lambda: date(2027, 1, 12))
+        store, get_settings().card_hash_secret, registration_date=lambda: date(2027, 1, 12))
     assert backend_statuses(service, demo.jean_file) == [ExpiryStatus.EXPIRES_SOON]
     assert backend_statuses(service, demo.sophie_file) == [ExpiryStatus.VALID]
 
@@ -380,22 +381,19 @@ def test_personal_values_never_reach_the_logs(backend, demo, caplog):
         assert secret not in caplog.text
 
 
-def test_card_numbers_are_stored_only_as_keyed_hashes(backend, demo, seeded):
+def test_card_numbers_are_stored_only_as_keyed_hashes(backend, demo, stored):
     backend.link_card(demo.marie_account, "123456", birth_date="1985-03-12", conversation_id="web-7")
-    with seeded.connect() as connection:
-        dump = " ".join(
-            str(row)
-            for table in ("citizen_files", "attempts", "accounts")
-            for row in connection.execute(text(f"SELECT * FROM {table}")).all()
-        )
+    dump = stored()
     for card in ("123456", "987123", "654321", "246810", "web-7"):
         assert card not in dump
 
 
 def test_an_unprepared_database_is_a_clear_error(tmp_path):
-    service = AccountService(make_engine(f"sqlite:///{tmp_path / 'empty.db'}"), "k")
+    service = AccountService(SqlAlchemyStore(make_engine(f"sqlite:///{tmp_path / 'empty.db'}"), "k"), "k")
     with pytest.raises(BackendUnavailable) as raised:
         service.account_status(MARIE_EMAIL)
+    assert raised.value.code is BackendErrorCode.UNAVAILABLE
+    assert raised.value.code.response == "utter_backend_unavailable"
     assert "indisponible" in raised.value.message
 
 
@@ -428,9 +426,8 @@ def test_concurrent_failures_are_not_double_counted(backend, demo, counts):
     _fail(backend, demo.marie_account, 4)
     results = _race(6, lambda: backend.link_card(demo.marie_account, "123456", birth_date="1999-01-01"))
     assert sorted(r.value for r in results) == ["locked"] * 5 + ["mismatch"]
-    with backend._engine.connect() as connection:
-        mismatches = connection.execute(text("SELECT COUNT(*) FROM attempts WHERE outcome = 'mismatch'"))
-        assert mismatches.scalar_one() == 5
+    with backend.store.session() as session:
+        assert len(session.failure_times(("account_id", demo.marie_account), since=datetime(2000, 1, 1))) == 5
 
 
 def test_concurrent_links_of_one_file_from_two_accounts(backend, demo):

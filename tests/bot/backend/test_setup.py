@@ -7,8 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from bot.backend.api import AccountState, ExpiryStatus, IdentifyOutcome, get_backend
+from bot.backend.api import AccountState, ExpiryStatus, IdentifyOutcome
 from bot.backend.db import make_engine
+from bot.backend.factory import get_backend
 from bot.backend.models import Base
 from bot.backend.seed import clear, seed
 from bot.backend.setup import downgrade, migrate, prepare_database

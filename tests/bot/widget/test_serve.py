@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from bot.backend.api import get_backend
+from bot.backend.factory import get_backend
 from bot.backend.setup import prepare_database
 from bot.identity import WebIdentity, verify_token
 from bot.widget.serve import HISTORY_LIMIT, WidgetServer, make_server, start_in_thread, transcript

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import delete, update
 
-from bot.backend.api import get_backend
 from bot.backend.db import make_engine
+from bot.backend.factory import get_backend
 from bot.backend.models import Account, Attempt
 
 GREETING = "assistant virtuel des inscriptions en ligne"
