@@ -38,11 +38,9 @@ from bot.contract import (
     FormSlot,
     HandoffReason,
 )
-from bot.policy.date_or_phone import split_date_or_phone
+from bot.policy.date_or_phone import split_date_or_phone  # noqa: F401 (the submit actions import it from here)
 from bot.policy.parsed import Parsed
 from bot.settings import get_settings
-
-__all__ = ["split_date_or_phone"]  # the submit actions read the stored value with it
 
 FAILURES_SLOT = FORM_FAILURES_SLOT
 

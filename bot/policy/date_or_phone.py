@@ -29,7 +29,7 @@ def parse_date_or_phone(text: str, today: date) -> Parsed[str]:
     if phone.ok:
         return Parsed(PHONE_PREFIX + str(phone.value))
     born = parse_birth_date(text, today)
-    if born.ok and born.value is not None:
+    if born.value is not None:
         return Parsed(DATE_PREFIX + born.value.isoformat())
     if born.problem is not DateProblem.NOT_FOUND:
         return Parsed(problem=born.problem)

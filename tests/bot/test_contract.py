@@ -40,6 +40,12 @@ def test_every_slot_of_every_flow_declares_its_kind_of_personal_data(slot):
         assert redact_event({"event": "slot", "name": slot.name, "value": "x"})["value"] == slot.personal.value
 
 
+def test_a_slot_shared_by_two_flows_is_one_declaration():
+    by_name: dict[str, object] = {}
+    for slot in SLOTS:
+        assert by_name.setdefault(slot.name, slot) == slot, f"{slot.name} is declared twice, differently"
+
+
 def test_what_the_forms_collect_is_personal():
     assert {slot.name: slot.personal for slot in SLOTS} == {
         "form_card_digits": Kind.CARD, "form_birth_date_or_phone": Kind.DATE, "form_email": Kind.EMAIL,
