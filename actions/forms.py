@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, ABCMeta, abstractmethod
-from typing import Any
+from typing import Any, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -219,16 +219,22 @@ def _class_name(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
+def _validation_action(flow: Flow) -> type[GuidedFormValidation]:
+    """The validation action of a flow, ``Validate<Form>``."""
+    name = f"Validate{_class_name(flow.form)}"
+    return cast(type[GuidedFormValidation], ABCMeta(name, (GuidedFormValidation,), {"flow": flow, "__module__": __name__}))
+
+
+def _ask_action(slot: FormSlot) -> type[AskFormSlot]:
+    """The action that asks for a slot, ``Ask<Slot>``."""
+    name = f"Ask{_class_name(slot.name.removeprefix('form_'))}"
+    return cast(type[AskFormSlot], ABCMeta(name, (AskFormSlot,), {"slot": slot, "__module__": __name__}))
+
+
 # One validation action per flow and one ask action per slot, registered by the action server like
 # any Action subclass.
-VALIDATIONS: dict[str, type[GuidedFormValidation]] = {
-    item.form: ABCMeta(f"Validate{_class_name(item.form)}", (GuidedFormValidation,), {"flow": item, "__module__": __name__})
-    for item in FLOWS
-}
-ASKS: dict[str, type[AskFormSlot]] = {
-    slot.name: ABCMeta(f"Ask{_class_name(slot.name)}", (AskFormSlot,), {"slot": slot, "__module__": __name__})
-    for slot in dict.fromkeys(slot for item in FLOWS for slot in item.slots)
-}
+VALIDATIONS = {flow.form: _validation_action(flow) for flow in FLOWS}
+ASKS = {slot.name: _ask_action(slot) for slot in dict.fromkeys(slot for flow in FLOWS for slot in flow.slots)}
 
 ValidateLinkCardForm = VALIDATIONS["link_card_form"]
 ValidateIdentifyForm = VALIDATIONS["identify_form"]

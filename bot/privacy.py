@@ -196,9 +196,9 @@ def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> 
     for match in _TEXT_DATE.finditer(text):
         add(match.start(), match.end(), Kind.DATE)
     for match in _DIGIT_RUN.finditer(text):
-        kind = _classify_digit_run(match.group())
-        if kind is not None and not _is_public(match.group(), kind):
-            add(match.start(), match.end(), kind)
+        run_kind = _classify_digit_run(match.group())
+        if run_kind is not None and not _is_public(match.group(), run_kind):
+            add(match.start(), match.end(), run_kind)
     for match in _SPOKEN_DIGITS.finditer(text):
         add(match.start(), match.end(), Kind.CARD)
     for match in _PASSWORD_CONTEXT.finditer(text):
@@ -363,7 +363,7 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
     """A copy of a serialised Rasa event with its personal data replaced by placeholders."""
     event = copy.deepcopy(event)
     kind = event.get("event")
-    parse_data = event.get("parse_data") if isinstance(event.get("parse_data"), dict) else {}
+    parse_data: dict[str, Any] = event["parse_data"] if isinstance(event.get("parse_data"), dict) else {}
     if isinstance(event.get("text"), str):
         event["text"] = (_user_text(event["text"], parse_data.get("intent")) if kind == "user"
                          else _structured_text(event["text"]))
