@@ -8,7 +8,7 @@ Adding a guided flow: one `Flow` record in `FLOWS` (its slots, each with its kin
 and its parser), its responses in domain.yml (``utter_ask_<slot>`` and the ``utter_hint_<code>`` of
 its parsers' codes), its form in domain.yml, and its rules in data/rules_flows.yml. The actions
 (`actions/forms.py`), the privacy layer and the report read the rest from here;
-tests/test_contract.py fails when the record and domain.yml disagree.
+tests/bot/test_contract.py fails when the record, domain.yml and the rules disagree.
 """
 from __future__ import annotations
 
