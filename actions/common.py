@@ -11,11 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.backend.api import AccountBackend, AccountState, AccountStatus
 from bot.backend.factory import get_backend
 from bot.contact import ContactDirectory, get_directory
+from bot.contract import form_slots
 from bot.identity import identity_from_metadata
 
 IVR_CHANNEL = "ivr"
 IDENTIFIED_FILE_SLOT = "identified_file_id"
-FORM_SLOTS = ("form_card_digits", "form_birth_date_or_phone", "form_email", "form_failures")
+FORM_SLOTS = form_slots()  # every guided flow's slots and its failure counter (bot.contract)
 
 
 def backend() -> AccountBackend:

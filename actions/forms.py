@@ -1,18 +1,23 @@
-"""Validation of the guided forms, with one shared behaviour (as financial-demo's custom_forms).
+"""Validation of the guided forms, with one shared behaviour (as financial-demo's custom_forms), driven by
+the conversation contract (`bot.contract.FLOWS`): one validation action and one ask action per declared
+flow and slot, generated here.
 
 Every guided form (card linking, phone identification, confirmation email) reads what the person
-typed with a `bot.policy` parser, re-asks with the parser's precise French hint, lets the person quit
-at any time ("laisse faire", "annuler", "non"), lets another topic through (the form comes back
-after the answer), and after `form_max_failures` invalid answers for the same question (setting
-BOT_FORM_MAX_FAILURES) stops and offers the call centre.
+typed with its slot's parser, re-asks with the hint of the parser's problem code
+(``utter_hint_<code>``), lets the person quit at any time ("laisse faire", "annuler", "non"), lets
+another topic through (the form comes back after the answer), and after `form_max_failures` invalid
+answers for the same question (setting BOT_FORM_MAX_FAILURES) stops and offers the call centre. Every
+end of a flow (quit, too many failures, submit) clears the flow's slots (`clear_form_slots`).
+
+The shared steps are separate methods (`read`, `accept`, `refuse`, `stop`) so that citizen-led
+conversations (values taken from any message, corrections, digressions and return) can be built once
+here, for every flow.
 """
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from abc import ABC, ABCMeta, abstractmethod
+from typing import Any, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -20,19 +25,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import messages
-from actions.common import clear_form_slots, is_phone, today, web_account
+from actions.common import clear_form_slots, is_phone, respond, today, web_account
 from actions.escalation import escalate
-from bot.policy.card import parse_card_digits
-from bot.policy.dates import DateProblem, parse_birth_date
-from bot.policy.phones import parse_home_phone
+from bot.contract import (
+    FLOWS,
+    FORM_FAILURES_SLOT,
+    FORM_STOPPED_RESPONSE,
+    FORM_TOO_MANY_FAILURES_RESPONSE,
+    HINT_VARIABLES,
+    IVR_COLLECT_DIGITS_KEY,
+    Flow,
+    FormSlot,
+    HandoffReason,
+)
+from bot.policy.date_or_phone import split_date_or_phone  # noqa: F401 (the submit actions import it from here)
+from bot.policy.parsed import Parsed
 from bot.settings import get_settings
 
-FAILURES_SLOT = "form_failures"
-# IVR control payload: let the caller type this many digits on the keypad.
-COLLECT_DIGITS_KEY = "collect_digits"
-DATE_PREFIX = "date:"
-PHONE_PREFIX = "phone:"
+FAILURES_SLOT = FORM_FAILURES_SLOT
 
 # Intents that are answers (or a wish to stop) while a form waits; any other one is a topic switch.
 ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback", None}
@@ -42,64 +52,7 @@ _QUIT_WORDS = re.compile(
     r"abandonne[rz]?|j'?en veux plus|pas maintenant|non merci)\b",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _SKIPPED_EVENTS = {"slot", "user_featurization", "active_loop"}
-
-EMAIL_HINT = (
-    "Je n'ai pas reconnu d'adresse courriel. Écrivez-la au complet, par exemple : prenom.nom@exemple.com."
-)
-DATE_OR_PHONE_HINT = (
-    "Donnez votre date de naissance, par exemple : 21 juin 1980, ou votre numéro de téléphone de la "
-    "maison, par exemple : 450 555-0100."
-)
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """What a parser read: the slot value, or None and a hint; ``note`` is said even on success."""
-
-    value: str | None
-    hint: str | None = None
-    note: str | None = None
-
-
-def parse_card(text: str) -> Parsed:
-    """The last six digits of a card."""
-    result = parse_card_digits(text)
-    if result.ok:
-        return Parsed(result.digits, note=result.hint)
-    return Parsed(None, result.hint)
-
-
-def parse_date_or_phone(text: str) -> Parsed:
-    """A birth date or a home phone number, whichever the person gave ("date:..." or "phone:...")."""
-    phone = parse_home_phone(text)
-    if phone.ok:
-        return Parsed(PHONE_PREFIX + phone.digits)
-    born = parse_birth_date(text, today())
-    if born.ok:
-        return Parsed(DATE_PREFIX + born.value.isoformat())
-    digits = sum(c.isdigit() for c in text)
-    if born.problem is not DateProblem.NOT_FOUND:
-        return Parsed(None, born.hint)
-    if digits >= 7:
-        return Parsed(None, phone.hint)
-    return Parsed(None, f"Je n'ai reconnu ni une date ni un numéro de téléphone. {DATE_OR_PHONE_HINT}")
-
-
-def parse_email(text: str) -> Parsed:
-    """An email address."""
-    match = _EMAIL.search(text or "")
-    return Parsed(match.group().lower()) if match else Parsed(None, EMAIL_HINT)
-
-
-def split_date_or_phone(value: str) -> tuple[str | None, str | None]:
-    """(birth_date, home_phone) from the stored value of ``form_birth_date_or_phone``."""
-    if value.startswith(DATE_PREFIX):
-        return value[len(DATE_PREFIX) :], None
-    if value.startswith(PHONE_PREFIX):
-        return None, value[len(PHONE_PREFIX) :]
-    return None, None
 
 
 def wants_to_quit(tracker: Tracker) -> bool:
@@ -142,15 +95,21 @@ def is_retry(tracker: Tracker) -> bool:
     return False
 
 
-class GuidedFormValidation(FormValidationAction):
-    """The shared behaviour of every guided form; subclasses give the parser of each slot."""
+class GuidedFormValidation(FormValidationAction, ABC):
+    """The shared behaviour of every guided form; ``flow`` is its record in the contract."""
 
-    parsers: dict[str, Callable[[str], Parsed]] = {}
-    topic = ""
-
+    @property
     @abstractmethod
+    def flow(self) -> Flow:
+        """The flow's record in the contract."""
+
     def name(self) -> str:
         """The validation action's name, ``validate_<form>``."""
+        return self.flow.validation
+
+    def read(self, slot: FormSlot, text: str) -> Parsed[Any]:
+        """What ``text`` gives for ``slot``, by the slot's parser."""
+        return slot.read(text, today())
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -158,31 +117,62 @@ class GuidedFormValidation(FormValidationAction):
         requested = tracker.get_slot(REQUESTED_SLOT)
         if tracker.active_loop_name != self.form_name():
             return await self.activation(dispatcher, tracker, domain)
-        if not requested or requested not in self.parsers or not is_fresh_answer(tracker, self.form_name()):
+        slot = self.flow.slot(requested) if requested else None
+        if slot is None or not is_fresh_answer(tracker, self.form_name()):
             return await super().run(dispatcher, tracker, domain)
         if wants_to_quit(tracker):
-            messages.FLOW_STOPPED.send(dispatcher, tracker)
-            return [*clear_form_slots(), SlotSet(REQUESTED_SLOT, None)]
-        parsed = self.parsers[requested](tracker.latest_message.get("text") or "")
-        if parsed.value is None and is_topic_switch(tracker):
+            return self.stop(dispatcher)
+        parsed = self.read(slot, tracker.latest_message.get("text") or "")
+        if not parsed.ok and is_topic_switch(tracker):
             return []
         failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
-        if parsed.value is not None:
-            if parsed.note:
-                dispatcher.utter_message(text=parsed.note)
-            failures.pop(requested, None)
-            events: list[EventType] = [SlotSet(requested, parsed.value), SlotSet(FAILURES_SLOT, failures or None)]
+        if parsed.ok:
+            events = self.accept(dispatcher, slot, parsed, failures)
         else:
-            failures[requested] = failures.get(requested, 0) + 1
-            if failures[requested] >= get_settings().form_max_failures:
-                messages.TOO_MANY_FAILURES.send(dispatcher, tracker)
-                handoff = escalate(dispatcher, tracker, reason="repeated_invalid_input", topic=self.topic)
-                return [*clear_form_slots(), *handoff, SlotSet(REQUESTED_SLOT, None)]
-            dispatcher.utter_message(text=parsed.hint)
-            events = [SlotSet(requested, None), SlotSet(FAILURES_SLOT, failures)]
+            failures[slot.name] = failures.get(slot.name, 0) + 1
+            if failures[slot.name] >= get_settings().form_max_failures:
+                return self.give_up(dispatcher, tracker)
+            events = self.refuse(dispatcher, slot, parsed, failures)
         tracker.add_slots(events)
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + ([next_slot] if next_slot else [])
+
+    def accept(
+        self, dispatcher: CollectingDispatcher, slot: FormSlot, parsed: Parsed[Any], failures: dict[str, int]
+    ) -> list[EventType]:
+        """Keep a value read (and say its note, if any)."""
+        if parsed.response:
+            respond(dispatcher, parsed.response, **HINT_VARIABLES)
+        failures.pop(slot.name, None)
+        return [SlotSet(slot.name, parsed.value), SlotSet(FAILURES_SLOT, failures or None)]
+
+    def refuse(
+        self, dispatcher: CollectingDispatcher, slot: FormSlot, parsed: Parsed[Any], failures: dict[str, int]
+    ) -> list[EventType]:
+        """Say what was wrong with the answer; the form asks again."""
+        if parsed.response:
+            respond(dispatcher, parsed.response, **HINT_VARIABLES)
+        return [SlotSet(slot.name, None), SlotSet(FAILURES_SLOT, failures)]
+
+    def stop(self, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """The person asked to stop: say so once and forget the flow's values."""
+        respond(dispatcher, FORM_STOPPED_RESPONSE)
+        return [*clear_form_slots(), SlotSet(REQUESTED_SLOT, None)]
+
+    def give_up(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Too many invalid answers: offer a person, record the handoff and forget the flow's values."""
+        respond(dispatcher, FORM_TOO_MANY_FAILURES_RESPONSE)
+        handoff = escalate(dispatcher, tracker, reason=HandoffReason.REPEATED_INVALID_INPUT.value, topic=self.flow.topic)
+        return [*clear_form_slots(), *handoff, SlotSet(REQUESTED_SLOT, None)]
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if self.flow.needs_unlinked_web_account:
+            account = web_account(tracker)
+            if account is None or account.linked:
+                return []
+        return domain_slots
 
     async def activation(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -191,10 +181,11 @@ class GuidedFormValidation(FormValidationAction):
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         text = tracker.latest_message.get("text") or ""
         events: list[EventType] = []
-        for slot in required if not is_retry(tracker) else []:
-            parsed = self.parsers[slot](text) if slot in self.parsers else Parsed(None)
-            if parsed.value is not None:
-                events.append(SlotSet(slot, parsed.value))
+        for name in required if not is_retry(tracker) else []:
+            slot = self.flow.slot(name)
+            parsed = self.read(slot, text) if slot else Parsed()
+            if parsed.ok:
+                events.append(SlotSet(name, parsed.value))
         tracker.add_slots(events)
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + ([next_slot] if next_slot else [])
@@ -204,78 +195,50 @@ class GuidedFormValidation(FormValidationAction):
         return []
 
 
-class ValidateLinkCardForm(GuidedFormValidation):
-    """Card linking: only for a person logged in to the portal whose account is not linked yet."""
-
-    parsers = {"form_card_digits": parse_card, "form_birth_date_or_phone": parse_date_or_phone}
-    topic = "link_card"
-
-    def name(self) -> str:
-        return "validate_link_card_form"
-
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[str]:
-        account = web_account(tracker)
-        if account is None or account.linked:
-            return []
-        return domain_slots
-
-
-class ValidateIdentifyForm(GuidedFormValidation):
-    """Identification by card digits and birth date or phone (phone line, or the web without login)."""
-
-    parsers = {"form_card_digits": parse_card, "form_birth_date_or_phone": parse_date_or_phone}
-    topic = "identify"
-
-    def name(self) -> str:
-        return "validate_identify_form"
-
-
-class ValidateEmailForm(GuidedFormValidation):
-    """The email of the account whose confirmation email did not arrive."""
-
-    parsers = {"form_email": parse_email}
-    topic = "email_confirmation_missing"
-
-    def name(self) -> str:
-        return "validate_email_form"
-
-
 class AskFormSlot(Action, ABC):
     """Ask for a form's slot on the right channel (the phone line may take the digits on the keypad)."""
 
-    message: messages.Message
-    keypad_digits = 0
-
     @property
     @abstractmethod
-    def slot(self) -> str:
+    def slot(self) -> FormSlot:
         """The slot asked for."""
 
     def name(self) -> str:
-        return f"action_ask_{self.slot}"
+        return f"action_ask_{self.slot.name}"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        self.message.send(dispatcher, tracker)
-        if self.keypad_digits and is_phone(tracker):
-            dispatcher.utter_message(json_message={COLLECT_DIGITS_KEY: self.keypad_digits})
+        respond(dispatcher, self.slot.ask)
+        if self.slot.keypad_digits and is_phone(tracker):
+            dispatcher.utter_message(json_message={IVR_COLLECT_DIGITS_KEY: self.slot.keypad_digits})
         return []
 
 
-class AskCardDigits(AskFormSlot):
-    slot = "form_card_digits"
-    message = messages.ASK_CARD_DIGITS
-    keypad_digits = 6
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
-class AskBirthDateOrPhone(AskFormSlot):
-    slot = "form_birth_date_or_phone"
-    message = messages.ASK_DATE_OR_PHONE
+def _validation_action(flow: Flow) -> type[GuidedFormValidation]:
+    """The validation action of a flow, ``Validate<Form>``."""
+    name = f"Validate{_class_name(flow.form)}"
+    return cast(type[GuidedFormValidation], ABCMeta(name, (GuidedFormValidation,), {"flow": flow, "__module__": __name__}))
 
 
-class AskEmail(AskFormSlot):
-    slot = "form_email"
-    message = messages.ASK_EMAIL
+def _ask_action(slot: FormSlot) -> type[AskFormSlot]:
+    """The action that asks for a slot, ``Ask<Slot>``."""
+    name = f"Ask{_class_name(slot.name.removeprefix('form_'))}"
+    return cast(type[AskFormSlot], ABCMeta(name, (AskFormSlot,), {"slot": slot, "__module__": __name__}))
+
+
+# One validation action per flow and one ask action per slot, registered by the action server like
+# any Action subclass.
+VALIDATIONS = {flow.form: _validation_action(flow) for flow in FLOWS}
+ASKS = {slot.name: _ask_action(slot) for slot in dict.fromkeys(slot for flow in FLOWS for slot in flow.slots)}
+
+ValidateLinkCardForm = VALIDATIONS["link_card_form"]
+ValidateIdentifyForm = VALIDATIONS["identify_form"]
+ValidateEmailForm = VALIDATIONS["email_form"]
+AskCardDigits = ASKS["form_card_digits"]
+AskBirthDateOrPhone = ASKS["form_birth_date_or_phone"]
+AskEmail = ASKS["form_email"]

@@ -37,29 +37,6 @@ class Message:
         dispatcher.utter_message(text=self.text(spoken), buttons=buttons)
 
 
-# --- Guided forms ---
-ASK_CARD_DIGITS = Message(
-    "Quels sont les six (6) derniers chiffres de votre Carte Accès Terrebonne? "
-    "Vous pouvez écrire « annuler » à tout moment.",
-    "Dites, ou tapez sur le clavier, les six derniers chiffres de votre Carte Accès Terrebonne.",
-)
-ASK_DATE_OR_PHONE = Message(
-    "Merci. Maintenant, au choix : votre date de naissance (par exemple : 21 juin 1980) "
-    "OU votre numéro de téléphone de la maison (par exemple : 450 555-0100).",
-    "Merci. Maintenant, dites votre date de naissance, ou votre numéro de téléphone de la maison, au choix.",
-)
-ASK_EMAIL = Message(
-    "Je peux aussi vérifier votre compte : quelle adresse courriel avez-vous utilisée pour le créer? "
-    "Vous pouvez écrire « annuler » pour arrêter.",
-    "Je peux aussi vérifier votre compte : quelle adresse courriel avez-vous utilisée pour le créer? "
-    "Dites-la lentement, par exemple : prénom point nom, arobase, exemple point com.",
-)
-FLOW_STOPPED = Message("D'accord, on arrête là. Avez-vous une autre question sur les inscriptions en ligne?")
-TOO_MANY_FAILURES = Message(
-    "Je n'arrive pas à lire cette information. Une personne du centre d'appels peut vous aider :",
-    "Je n'arrive pas à comprendre cette information. Une personne du centre d'appels peut vous aider.",
-)
-
 # --- Card linking ---
 CARD_LINKED = Message(
     "**Votre dossier est maintenant lié à votre dossier à la Ville.** Cliquez sur votre nom, puis sur "

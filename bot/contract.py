@@ -1,12 +1,29 @@
 """The conversation contract: names shared by the actions, the phone channel, the privacy layer and the report.
 
 Every string that two parts of the project must spell the same way is declared here once: the handoff
-record (its slots and reasons) and the keys of the custom payloads the actions send to the phone
-channel. The guided flows' declarations join it (one record per flow).
+record (its slots and reasons), the keys of the custom payloads the actions send to the phone
+channel, the kinds of personal data, and one record per guided flow (`Flow`).
+
+Adding a guided flow: one `Flow` record in `FLOWS` (its slots, each with its kind of personal data
+and its parser), its responses in domain.yml (``utter_ask_<slot>`` and the ``utter_hint_<code>`` of
+its parsers' codes), its form in domain.yml, and its rules in data/rules_flows.yml. The actions
+(`actions/forms.py`), the privacy layer and the report read the rest from here;
+tests/bot/test_contract.py fails when the record, domain.yml and the rules disagree.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from enum import Enum
+from typing import Any
+
+from bot.policy.card import CardNote, CardProblem, parse_card_digits
+from bot.policy.date_or_phone import DateOrPhoneProblem, parse_date_or_phone
+from bot.policy.dates import MAX_AGE_YEARS, DateProblem
+from bot.policy.emails import EmailProblem, parse_email
+from bot.policy.parsed import Parsed, hint_response
+from bot.policy.phones import PhoneProblem
 
 # --- The handoff record, written by the escalation and read by the help-desk report ---
 HANDOFF_REASON_SLOT = "handoff_reason"
@@ -28,3 +45,143 @@ class HandoffReason(str, Enum):
 # --- Custom payloads the actions send to the phone channel (bot/channels/ivr.py reads them) ---
 IVR_TRANSFER_KEY = "transfer"  # {"transfer": {"number": ..., "extension": ...}}
 IVR_COLLECT_DIGITS_KEY = "collect_digits"  # {"collect_digits": 6}: the caller may use the keypad
+
+
+# --- Kinds of personal data, with the placeholder that replaces them in the tracker store and logs ---
+class Kind(str, Enum):
+    """A kind of personal data and its placeholder."""
+
+    CARD = "[carte]"
+    DATE = "[date]"
+    PHONE = "[téléphone]"
+    EMAIL = "[courriel]"
+    PASSWORD = "[mot de passe]"
+    TOKEN = "[jeton]"
+
+
+# Entities whose value is personal whatever it looks like; a slot filled from one holds the same kind.
+PERSONAL_ENTITIES = {"card_digits": Kind.CARD, "birth_date": Kind.DATE, "phone_number": Kind.PHONE, "email": Kind.EMAIL}
+
+
+# --- Guided flows ---
+Reader = Callable[[str, date], Parsed[Any]]
+
+FORM_FAILURES_SLOT = "form_failures"  # {slot: invalid answers so far}, cleared with the flow's slots
+FORM_STOPPED_RESPONSE = "utter_form_stopped"  # the person asked to stop ("laisse faire", "annuler")
+FORM_TOO_MANY_FAILURES_RESPONSE = "utter_form_too_many_failures"  # before the handoff to a person
+ASK_PREFIX = "utter_ask_"
+# Variables every hint may use in its text.
+HINT_VARIABLES: dict[str, Any] = {"max_age_years": MAX_AGE_YEARS}
+
+
+@dataclass(frozen=True)
+class FormSlot:
+    """A value a guided flow asks for.
+
+    ``personal``: the kind of personal data it holds (None: nothing personal); the tracker store keeps
+    only its placeholder, whatever the slot's name. ``read``: its parser, given the text and today's
+    date. ``codes``: every problem and note code ``read`` may return (each has its ``utter_hint_<code>``).
+    ``keypad_digits``: on the phone line, the caller may type this many digits instead.
+    """
+
+    name: str
+    personal: Kind | None
+    read: Reader
+    codes: tuple[str, ...]
+    keypad_digits: int = 0
+
+    @property
+    def ask(self) -> str:
+        """The response that asks for it: ``utter_ask_<slot>``."""
+        return ASK_PREFIX + self.name
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        """The responses of its parser's problem and note codes."""
+        return tuple(hint_response(code) for code in self.codes)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One guided flow: a form, the values it asks, what the report calls it, who handles what is left.
+
+    ``topic``: the handoff topic when it hands over to a person. ``submit``: the action run when the
+    form is done (it clears the flow's slots). ``needs_unlinked_web_account``: the form asks nothing
+    unless the person is logged in to the portal with an account not linked yet.
+    """
+
+    form: str
+    slots: tuple[FormSlot, ...]
+    label: str
+    topic: str
+    submit: str
+    needs_unlinked_web_account: bool = False
+
+    @property
+    def validation(self) -> str:
+        """The name of its validation action, ``validate_<form>``."""
+        return f"validate_{self.form}"
+
+    def slot(self, name: str) -> FormSlot | None:
+        """Its slot of that name, or None."""
+        return next((slot for slot in self.slots if slot.name == name), None)
+
+
+def _read_card(text: str, today: date) -> Parsed[str]:
+    return parse_card_digits(text)
+
+
+def _read_email(text: str, today: date) -> Parsed[str]:
+    return parse_email(text)
+
+
+CARD_DIGITS = FormSlot("form_card_digits", Kind.CARD, _read_card, (*CardProblem, *CardNote), keypad_digits=6)
+BIRTH_DATE_OR_PHONE = FormSlot(
+    "form_birth_date_or_phone",
+    Kind.DATE,  # a birth date or a home phone: stored as "[date]" either way
+    parse_date_or_phone,
+    (*DateProblem, *PhoneProblem, *DateOrPhoneProblem),
+)
+EMAIL = FormSlot("form_email", Kind.EMAIL, _read_email, tuple(EmailProblem))
+
+LINK_CARD = Flow(
+    form="link_card_form",
+    slots=(CARD_DIGITS, BIRTH_DATE_OR_PHONE),
+    label="Liaison de la Carte Accès Terrebonne",
+    topic="link_card",
+    submit="action_link_card_submit",
+    needs_unlinked_web_account=True,
+)
+IDENTIFY = Flow(
+    form="identify_form",
+    slots=(CARD_DIGITS, BIRTH_DATE_OR_PHONE),
+    label="Identification",
+    topic="identify",
+    submit="action_identify_submit",
+)
+EMAIL_CHECK = Flow(
+    form="email_form",
+    slots=(EMAIL,),
+    label="Courriel de confirmation",
+    topic="email_confirmation_missing",
+    submit="action_email_confirmation_submit",
+)
+FLOWS: tuple[Flow, ...] = (LINK_CARD, IDENTIFY, EMAIL_CHECK)
+
+
+def flow(form: str) -> Flow | None:
+    """The flow of that form, or None."""
+    return next((item for item in FLOWS if item.form == form), None)
+
+
+def form_slots() -> tuple[str, ...]:
+    """Every slot a guided flow fills, and the failure counter: what a flow's end clears."""
+    names = dict.fromkeys(slot.name for item in FLOWS for slot in item.slots)
+    return (*names, FORM_FAILURES_SLOT)
+
+
+def personal_slot_kinds() -> dict[str, Kind]:
+    """Slot name -> kind of personal data, as declared: the flows' slots and the personal entities' slots."""
+    kinds = dict(PERSONAL_ENTITIES)
+    kinds.update({slot.name: slot.personal for item in FLOWS for slot in item.slots if slot.personal})
+    return kinds

@@ -21,9 +21,11 @@ Contract with the rest of the assistant (see also `bot.tracker_store`):
   Redis); after that the slot reads ``None`` and a form asks again. Past user *texts* come back
   redacted: an action reads personal data from slots or from the latest message, never from old
   events.
-- A slot is personal, and stored only as its placeholder, when its name contains one of the
+- A slot is personal, and stored only as its placeholder, when the conversation contract declares
+  its kind (`bot.contract.personal_slot_kinds`: each guided flow's slots, and the slots of the personal
+  entities), whatever its name. As a second net, an undeclared slot whose name contains one of the
   fragments of `PERSONAL_SLOT_FRAGMENTS` (``card_digits``, ``birth``, ``phone``, ``email``,
-  ``password``, ...). Name new personal slots accordingly. Other slots are pattern-redacted.
+  ``password``, ...) is treated the same. Other slots are pattern-redacted.
 - Log records of both servers go through `install_log_redaction()` (installed on import of
   `bot.tracker_store` in the Rasa server and of the ``actions`` package in the action server).
 """
@@ -33,29 +35,18 @@ import copy
 import logging
 import re
 from collections.abc import Callable, Iterable
-from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+from bot.contract import PERSONAL_ENTITIES, Kind, personal_slot_kinds
+from bot.policy.emails import EMAIL_PATTERN
 from bot.policy.password import looks_like_password, password_spans
 from bot.settings import get_settings
-
-
-class Kind(str, Enum):
-    """A kind of personal data and its placeholder."""
-
-    CARD = "[carte]"
-    DATE = "[date]"
-    PHONE = "[téléphone]"
-    EMAIL = "[courriel]"
-    PASSWORD = "[mot de passe]"
-    TOKEN = "[jeton]"
-
 
 PLACEHOLDERS = tuple(kind.value for kind in Kind)
 _PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 
-# A slot whose name holds one of these fragments stores only its placeholder.
+# An undeclared slot whose name holds one of these fragments also stores only its placeholder.
 PERSONAL_SLOT_FRAGMENTS: tuple[tuple[str, Kind], ...] = (
     ("card_digits", Kind.CARD),
     ("card_number", Kind.CARD),
@@ -66,8 +57,6 @@ PERSONAL_SLOT_FRAGMENTS: tuple[tuple[str, Kind], ...] = (
     ("password", Kind.PASSWORD),
     ("token", Kind.TOKEN),
 )
-# Entities whose value is personal whatever it looks like.
-PERSONAL_ENTITIES = {"card_digits": Kind.CARD, "birth_date": Kind.DATE, "phone_number": Kind.PHONE, "email": Kind.EMAIL}
 
 # Keys of message metadata whose value is a credential, whatever it looks like.
 SECRET_KEYS = {"token", "jwt", "authorization", "access_token", "id_token"}
@@ -76,7 +65,6 @@ PASSWORD_KEYS = {"password", "passwd", "mot_de_passe", "motdepasse", "mdp"}
 
 MIN_CARD_DIGITS = 5
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _SPOKEN_EMAIL = re.compile(
     r"[\w.\-]+(?:\s+(?:point|tiret)\s+[\w\-]+)*\s+(?:arobase|at)\s+[\w\-]+(?:\s+point\s+[\w\-]+)+",
     re.IGNORECASE,
@@ -145,7 +133,7 @@ def public_contacts() -> frozenset[str]:
         text = path.read_text(encoding="utf-8")
     except OSError:
         return frozenset()
-    found = {m.group().lower() for m in _EMAIL.finditer(text)}
+    found = {m.group().lower() for m in EMAIL_PATTERN.finditer(text)}
     for match in _DIGIT_RUN.finditer(text):
         digits = _digits(match.group())
         if len(digits) in (7, 10, 11):
@@ -198,7 +186,7 @@ def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> 
         if all(end <= s or start >= e for s, e, _ in taken):
             taken.append((start, end, kind))
 
-    for pattern, kind in ((_TOKEN, Kind.TOKEN), (_EMAIL, Kind.EMAIL), (_SPOKEN_EMAIL, Kind.EMAIL)):
+    for pattern, kind in ((_TOKEN, Kind.TOKEN), (EMAIL_PATTERN, Kind.EMAIL), (_SPOKEN_EMAIL, Kind.EMAIL)):
         for match in pattern.finditer(text):
             if not _is_public(match.group(), kind):
                 add(match.start(), match.end(), kind)
@@ -208,9 +196,9 @@ def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> 
     for match in _TEXT_DATE.finditer(text):
         add(match.start(), match.end(), Kind.DATE)
     for match in _DIGIT_RUN.finditer(text):
-        kind = _classify_digit_run(match.group())
-        if kind is not None and not _is_public(match.group(), kind):
-            add(match.start(), match.end(), kind)
+        run_kind = _classify_digit_run(match.group())
+        if run_kind is not None and not _is_public(match.group(), run_kind):
+            add(match.start(), match.end(), run_kind)
     for match in _SPOKEN_DIGITS.finditer(text):
         add(match.start(), match.end(), Kind.CARD)
     for match in _PASSWORD_CONTEXT.finditer(text):
@@ -253,11 +241,6 @@ def redact_text(text: str, *, passwords: bool = True, log_line: bool = False) ->
     for start, end, kind in reversed(find_spans(text, passwords=passwords, log_line=log_line)):
         text = text[:start] + kind.value + text[end:]
     return text
-
-
-def contains_personal_data(text: str) -> bool:
-    """Whether ``text`` still holds something `redact_text` would replace."""
-    return bool(find_spans(text))
 
 
 def _deep(value: Any, redact: Callable[[str], str]) -> Any:
@@ -329,7 +312,10 @@ def _structured_text(text: str) -> str:
 
 
 def slot_kind(name: str) -> Kind | None:
-    """The kind of personal data a slot holds, from its name, or None."""
+    """The kind of personal data a slot holds: as the contract declares it, else guessed from its name, or None."""
+    declared = personal_slot_kinds().get(name)
+    if declared is not None:
+        return declared
     lowered = name.lower()
     for fragment, kind in PERSONAL_SLOT_FRAGMENTS:
         if fragment in lowered:
@@ -377,7 +363,7 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
     """A copy of a serialised Rasa event with its personal data replaced by placeholders."""
     event = copy.deepcopy(event)
     kind = event.get("event")
-    parse_data = event.get("parse_data") if isinstance(event.get("parse_data"), dict) else {}
+    parse_data: dict[str, Any] = event["parse_data"] if isinstance(event.get("parse_data"), dict) else {}
     if isinstance(event.get("text"), str):
         event["text"] = (_user_text(event["text"], parse_data.get("intent")) if kind == "user"
                          else _structured_text(event["text"]))

@@ -61,10 +61,16 @@ def test_ivr_variant_comes_right_after_the_web_text_it_mirrors():
             assert channels.index("ivr") == 1 and channels[0] is None, name
 
 
+# The guided forms' example of a home phone, in their asks and hints (555-01xx is reserved for fiction).
+EXAMPLE_PHONE = "450 555-0100"
+FORM_EXAMPLES = re.compile(r"utter_(?:ask|hint)_")
+
+
 def test_phone_numbers_said_are_the_configured_ones():
     known = {CONTACT["call_centre"]["phone"], CONTACT["registration_evening_line"]["phone"]}
     for name, text in all_texts():
-        assert set(PHONE.findall(text)) <= known, name
+        allowed = known | {EXAMPLE_PHONE} if FORM_EXAMPLES.match(name) else known
+        assert set(PHONE.findall(text)) <= allowed, name
 
 
 def test_call_centre_number_comes_with_its_extension():

@@ -5,6 +5,7 @@ import json
 from datetime import date
 
 from bot.analytics.figures import Report
+from bot.contract import FLOWS
 
 CHANNEL_LABELS = {"web": "Web (clavardage)", "ivr": "Téléphone (RVI)", "autre": "Autre"}
 REASON_LABELS = {
@@ -14,11 +15,7 @@ REASON_LABELS = {
     "repeated_invalid_input": "Réponses invalides répétées dans un parcours",
     "backend_unavailable": "Système des comptes indisponible",
 }
-FLOW_LABELS = {
-    "link_card_form": "Liaison de la Carte Accès Terrebonne",
-    "identify_form": "Identification",
-    "email_form": "Courriel de confirmation",
-}
+FLOW_LABELS = {flow.form: flow.label for flow in FLOWS}
 WEEKDAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 BAR_WIDTH = 30
 

@@ -1,4 +1,8 @@
-"""Normalisation of what citizens type (card digits, birth date, phone, email) and keyed hashes of it."""
+"""Normalisation of what citizens type (card digits, birth date, phone, email) and keyed hashes of it.
+
+The values are read by the same parsers as the guided forms (`bot.policy`); the backend is stricter:
+a value must be only that value ("123 456", "1985-03-12", "450 555-0123"), not a sentence holding it.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -6,16 +10,18 @@ import hmac
 import re
 from datetime import date, datetime
 
-import phonenumbers
-
 from bot.backend.api import InvalidInput
+from bot.policy.card import CARD_DIGITS, parse_card_digits
+from bot.policy.dates import parse_birth_date
+from bot.policy.emails import MAX_EMAIL_LENGTH, parse_email
+from bot.policy.phones import e164, parse_home_phone, spoken_phone
 
 MAX_INPUT_LENGTH = 64
-MAX_EMAIL_LENGTH = 254
 
 _CARD_SEPARATORS = re.compile(r"[\s\-.]+")
-_SIX_DIGITS = re.compile(r"[0-9]{6}")
+_ASCII_DIGITS = re.compile(rf"[0-9]{{{CARD_DIGITS}}}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PHONE_CHARACTERS = re.compile(r"[0-9\s().+\-]+")
 
 LAST6_MESSAGE = (
     "Veuillez entrer les six (6) derniers chiffres de votre Carte Accès Terrebonne, "
@@ -37,10 +43,13 @@ def _short_text(value: object, field: str, message: str) -> str:
 
 def normalize_last6(value: object) -> str:
     """The six ASCII digits of "123456", "123 456" or "123-456"; InvalidInput otherwise."""
-    text = _CARD_SEPARATORS.sub("", _short_text(value, "last6", LAST6_MESSAGE))
-    if not _SIX_DIGITS.fullmatch(text):
+    text = _short_text(value, "last6", LAST6_MESSAGE)
+    read = parse_card_digits(text)
+    if read.value is None or read.note or read.value != _CARD_SEPARATORS.sub("", text):
         raise InvalidInput("last6", LAST6_MESSAGE)
-    return text
+    if not _ASCII_DIGITS.fullmatch(read.value):
+        raise InvalidInput("last6", LAST6_MESSAGE)
+    return read.value
 
 
 def normalize_birth_date(value: object) -> date:
@@ -52,28 +61,27 @@ def normalize_birth_date(value: object) -> date:
     text = _short_text(value, "birth_date", BIRTH_DATE_MESSAGE)
     if not _ISO_DATE.fullmatch(text):
         raise InvalidInput("birth_date", BIRTH_DATE_MESSAGE)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("birth_date", BIRTH_DATE_MESSAGE) from None
+    read = parse_birth_date(text, date.today())
+    if read.value is None:
+        raise InvalidInput("birth_date", BIRTH_DATE_MESSAGE)
+    return read.value
 
 
 def normalize_phone(value: object) -> str:
     """A valid North-American number in E.164 ("+14505550123"); InvalidInput otherwise."""
     text = _short_text(value, "home_phone", PHONE_MESSAGE)
-    try:
-        number = phonenumbers.parse(text, "CA")
-    except phonenumbers.NumberParseException:
-        raise InvalidInput("home_phone", PHONE_MESSAGE) from None
-    if number.country_code != 1 or not phonenumbers.is_valid_number(number):
+    read = parse_home_phone(text)
+    if read.value is None or not _PHONE_CHARACTERS.fullmatch(text):
         raise InvalidInput("home_phone", PHONE_MESSAGE)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    digits = re.sub(r"\D", "", text)
+    if digits[-10:] != read.value or len(digits) > 11:
+        raise InvalidInput("home_phone", PHONE_MESSAGE)
+    return e164(read.value)
 
 
-def format_phone(e164: str) -> str:
-    """ "+14505550123" -> "450 555-0123", the way the city writes numbers."""
-    digits = e164[-10:]
-    return f"{digits[:3]} {digits[3:6]}-{digits[6:]}"
+def format_phone(e164_number: str) -> str:
+    """ "+14505550123" -> "450 555-0123", the way the city writes numbers (`bot.policy.phones.spoken_phone`)."""
+    return spoken_phone(e164_number)
 
 
 def email_key(value: object) -> str | None:
@@ -81,7 +89,8 @@ def email_key(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if not text or len(text) > MAX_EMAIL_LENGTH or "@" not in text or any(c.isspace() for c in text):
+    read = parse_email(text)
+    if read.value is None or len(text) > MAX_EMAIL_LENGTH or read.value != text.lower():
         return None
     return text.casefold()
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
 import dateparser
+
+from bot.policy.parsed import Parsed
 
 MAX_AGE_YEARS = 120
 
@@ -50,44 +51,16 @@ _SETTINGS = {
 
 
 class DateProblem(str, Enum):
-    """Why no birth date could be read."""
+    """Why no birth date could be read (the code of the hint ``utter_hint_<code>``)."""
 
-    NOT_FOUND = "not_found"
-    INCOMPLETE = "incomplete"
-    INVALID = "invalid"
-    FUTURE = "future"
-    TOO_OLD = "too_old"
-
-
-_EXAMPLE = "par exemple : 21 juin 1980 ou 1980-06-21"
-HINTS = {
-    DateProblem.NOT_FOUND: f"Je n'ai pas reconnu de date de naissance. Donnez le jour, le mois et l'année, {_EXAMPLE}.",
-    DateProblem.INCOMPLETE: f"Il me faut la date complète, avec le jour, le mois et l'année, {_EXAMPLE}.",
-    DateProblem.INVALID: f"Cette date n'existe pas dans le calendrier. Vérifiez le jour et le mois, {_EXAMPLE}.",
-    DateProblem.FUTURE: "Une date de naissance ne peut pas être dans le futur. Vérifiez l'année.",
-    DateProblem.TOO_OLD: f"Cette date donne un âge de plus de {MAX_AGE_YEARS} ans. Vérifiez l'année.",
-}
+    NOT_FOUND = "date_not_found"
+    INCOMPLETE = "date_incomplete"
+    INVALID = "date_invalid"
+    FUTURE = "date_future"
+    TOO_OLD = "date_too_old"  # its hint says the limit as ``{max_age_years}``
 
 
-@dataclass(frozen=True)
-class BirthDate:
-    """The outcome of reading a birth date: the date, or a problem and its French hint."""
-
-    value: date | None = None
-    problem: DateProblem | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether a plausible birth date was read."""
-        return self.value is not None
-
-    @property
-    def hint(self) -> str | None:
-        """What to tell the person when the date was not accepted."""
-        return HINTS[self.problem] if self.problem else None
-
-
-def parse_birth_date(text: str, today: date, max_age: int = MAX_AGE_YEARS) -> BirthDate:
+def parse_birth_date(text: str, today: date, max_age: int = MAX_AGE_YEARS) -> Parsed[date]:
     """Read a birth date from ``text``: "12 mars 1985", "1985-03-12", "12/03/85", "le 1er mars 1985".
 
     Numbers are day first (Quebec); a year first means year-month-day (ISO). Relative dates ("hier",
@@ -95,12 +68,12 @@ def parse_birth_date(text: str, today: date, max_age: int = MAX_AGE_YEARS) -> Bi
     """
     found = _find_date(_day_names_to_digits(text or ""), today)
     if isinstance(found, DateProblem):
-        return BirthDate(problem=found)
+        return Parsed(problem=found)
     if found > today:
-        return BirthDate(problem=DateProblem.FUTURE)
+        return Parsed(problem=DateProblem.FUTURE)
     if _age(found, today) > max_age:
-        return BirthDate(problem=DateProblem.TOO_OLD)
-    return BirthDate(value=found)
+        return Parsed(problem=DateProblem.TOO_OLD)
+    return Parsed(found)
 
 
 def _find_date(text: str, today: date) -> date | DateProblem:

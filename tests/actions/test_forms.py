@@ -9,6 +9,7 @@ from actions.forms import (
     ValidateLinkCardForm,
 )
 from tests.actions.trackers import make_tracker, slot_events, texts
+from tests.responses import message_text
 
 pytestmark = pytest.mark.usefixtures("demo_db", "frozen")
 
@@ -175,7 +176,7 @@ async def test_email_form_hint(dispatcher, domain):
 
 async def test_asking_for_the_digits_on_the_phone_offers_the_keypad(dispatcher, domain):
     await AskCardDigits().run(dispatcher, make_tracker("oui", intent="affirm", channel="ivr"), domain)
-    assert dispatcher.messages[0]["text"].startswith("Dites, ou tapez sur le clavier")
+    assert message_text(dispatcher.messages[0], "ivr").startswith("Dites, ou tapez sur le clavier")
     assert dispatcher.messages[1]["custom"] == {"collect_digits": 6}
 
 
@@ -183,8 +184,8 @@ async def test_asking_on_the_web(dispatcher, domain):
     await AskCardDigits().run(dispatcher, make_tracker("oui", intent="affirm"), domain)
     await AskEmail().run(dispatcher, make_tracker("oui", intent="affirm"), domain)
     assert len(dispatcher.messages) == 2
-    assert "six (6) derniers chiffres" in dispatcher.messages[0]["text"]
-    assert "adresse courriel" in dispatcher.messages[1]["text"]
+    assert "six (6) derniers chiffres" in message_text(dispatcher.messages[0])
+    assert "adresse courriel" in message_text(dispatcher.messages[1])
 
 
 async def test_an_email_in_the_first_message_is_not_asked_again(dispatcher, domain):

@@ -6,6 +6,7 @@ import logging
 import pytest
 import yaml
 
+from bot.contract import FLOWS
 from bot.privacy import (
     PLACEHOLDERS,
     RedactingFilter,
@@ -17,6 +18,7 @@ from bot.privacy import (
     slot_kind,
 )
 from bot.settings import PROJECT_ROOT
+from tests.responses import say
 
 
 @pytest.mark.parametrize(
@@ -135,9 +137,17 @@ def test_a_user_event_is_stored_without_its_personal_data():
     assert original == user_event(), "the event given is not modified"
 
 
+def form_responses() -> set[str]:
+    """The guided forms' asks and hints, whose examples (a birth date, a phone, an email) look personal."""
+    return {name for item in FLOWS for slot in item.slots for name in (slot.ask, *slot.hints)}
+
+
 def guide_answers() -> list[tuple[str, dict]]:
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return [(name, answer) for name, answers in domain["responses"].items() for answer in answers]
+    return [
+        (name, answer) for name, answers in domain["responses"].items() for answer in answers
+        if name not in form_responses()
+    ]
 
 
 def clicked(payload: str, intent: str) -> str:
@@ -174,6 +184,19 @@ def test_the_guide_s_answers_are_stored_as_the_citizen_read_them():
             changed.append(name)
     assert changed == []
     assert any("**" in answer.get("text", "") for _, answer in guide_answers()), "the guide uses bold"
+
+
+@pytest.mark.parametrize(
+    ("response", "example", "placeholder"),
+    [("utter_hint_date_not_found", "21 juin 1980", "[date]"), ("utter_hint_phone_invalid", "450 555-0100", "[téléphone]"),
+     ("utter_hint_email_not_found", "prenom.nom@exemple.com", "[courriel]")],
+)
+def test_the_forms_examples_are_stored_redacted_like_the_values_they_show(response, example, placeholder):
+    """An example birth date looks like any birth date: the hints are stored with placeholders."""
+    text = say(response)
+    assert example in text
+    stored = redact_event({"event": "bot", "text": text})["text"]
+    assert example not in stored and placeholder in stored
 
 
 def test_a_password_in_bold_in_a_bot_text_is_still_redacted():

@@ -1,7 +1,8 @@
 """Reading the last six digits of a Carte Accès Terrebonne from what people type."""
 import pytest
 
-from bot.policy.card import CardProblem, parse_card_digits
+from bot.policy.card import CardNote, CardProblem, parse_card_digits
+from tests.responses import hint_text
 
 
 @pytest.mark.parametrize(
@@ -22,9 +23,9 @@ from bot.policy.card import CardProblem, parse_card_digits
 def test_six_digits_as_people_type_them(text, digits):
     result = parse_card_digits(text)
     assert result.ok
-    assert result.digits == digits
-    assert not result.from_full_number
-    assert result.hint is None
+    assert result.value == digits
+    assert result.note is not CardNote.KEPT_LAST_SIX
+    assert hint_text(result) is None
 
 
 @pytest.mark.parametrize(
@@ -33,10 +34,10 @@ def test_six_digits_as_people_type_them(text, digits):
 )
 def test_a_whole_card_number_keeps_the_last_six_and_says_so(text):
     result = parse_card_digits(text)
-    assert result.digits == "123456"
-    assert result.from_full_number
-    assert "six (6) derniers chiffres" in result.hint
-    assert "123456" not in result.hint
+    assert result.value == "123456"
+    assert result.note is CardNote.KEPT_LAST_SIX
+    assert "six (6) derniers chiffres" in hint_text(result)
+    assert "123456" not in hint_text(result)
 
 
 @pytest.mark.parametrize(
@@ -60,12 +61,12 @@ def test_invalid_input_gets_a_precise_french_hint(text, problem, words):
     result = parse_card_digits(text)
     assert not result.ok
     assert result.problem is problem
-    assert words in result.hint
-    assert "six (6) derniers chiffres" in result.hint
+    assert words in hint_text(result)
+    assert "six (6) derniers chiffres" in hint_text(result)
 
 
 @pytest.mark.parametrize("text", ["12345", "(450) 555-0123", "1985-03-12", "123456 ou 654321"])
 def test_hints_never_repeat_what_was_typed(text):
-    hint = parse_card_digits(text).hint
+    hint = hint_text(parse_card_digits(text))
     digits = "".join(c for c in text if c.isdigit())
     assert digits[:4] not in hint.replace(" ", "")

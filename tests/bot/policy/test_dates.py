@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from bot.policy.dates import DateProblem, french_date, parse_birth_date
+from tests.responses import hint_text
 
 TODAY = date(2026, 11, 26)
 
@@ -44,7 +45,7 @@ def test_birth_dates_as_people_write_them(text, expected):
     result = parse_birth_date(text, TODAY)
     assert result.ok, result.problem
     assert result.value == expected
-    assert result.hint is None
+    assert hint_text(result) is None
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_rejected_dates_get_a_precise_french_hint(text, problem, words):
     result = parse_birth_date(text, TODAY)
     assert not result.ok
     assert result.problem is problem
-    assert words in result.hint
+    assert words in hint_text(result)
 
 
 def test_born_today_is_accepted_and_the_limit_of_age_is_configurable():
@@ -79,7 +80,7 @@ def test_born_today_is_accepted_and_the_limit_of_age_is_configurable():
 
 @pytest.mark.parametrize("text", ["31/02/1985", "2030-01-01", "1890-01-01", "mars 1985"])
 def test_hints_never_repeat_the_typed_date(text):
-    hint = parse_birth_date(text, TODAY).hint
+    hint = hint_text(parse_birth_date(text, TODAY))
     assert text not in hint
     assert text[-4:] not in hint
 

@@ -1,7 +1,8 @@
 """Home phone numbers from what people type, and their spoken form."""
 import pytest
 
-from bot.policy.phones import PhoneProblem, parse_home_phone, spoken_phone
+from bot.policy.phones import PhoneProblem, e164, parse_home_phone, spoken_phone
+from tests.responses import hint_text
 
 
 @pytest.mark.parametrize(
@@ -20,9 +21,9 @@ from bot.policy.phones import PhoneProblem, parse_home_phone, spoken_phone
 def test_home_phones_as_people_type_them(text):
     result = parse_home_phone(text)
     assert result.ok
-    assert result.digits == "4505550123"
-    assert result.e164 == "+14505550123"
-    assert result.hint is None
+    assert result.value == "4505550123"
+    assert e164(result.value) == "+14505550123"
+    assert hint_text(result) is None
 
 
 @pytest.mark.parametrize(
@@ -41,8 +42,8 @@ def test_home_phones_as_people_type_them(text):
 def test_rejected_numbers_get_a_precise_french_hint(text, problem, words):
     result = parse_home_phone(text)
     assert result.problem is problem
-    assert words in result.hint
-    assert "0123" not in result.hint
+    assert words in hint_text(result)
+    assert "0123" not in hint_text(result)
 
 
 @pytest.mark.parametrize(
