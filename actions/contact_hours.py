@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import directory, is_phone, now, respond
-from bot.contact import ContactDirectory, ContactWay, EveningState, HoursState
+from bot.contact import ContactDirectory, ContactWay, EveningState, HoursNow, HoursState
 
 
 class Line(NamedTuple):
@@ -26,7 +26,11 @@ class Line(NamedTuple):
 
 def hours_line(contacts: ContactDirectory, moment: datetime) -> Line:
     """Whether the call centre is open now and when it opens next (the guide's wording when unknown)."""
-    hours = contacts.hours_now(moment)
+    return hours_response(contacts.hours_now(moment))
+
+
+def hours_response(hours: HoursNow) -> Line:
+    """The response that says ``hours``."""
     if hours.state is HoursState.UNKNOWN:
         return Line("utter_hours_unknown", {})
     if hours.state is HoursState.OPEN:

@@ -6,8 +6,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from actions.contact_hours import Line, call_centre_lines, escalation_lines, evening_line, hours_line
-from bot.contact import load_directory
+from actions.contact_hours import (
+    Line,
+    call_centre_lines,
+    escalation_lines,
+    evening_line,
+    hours_line,
+    hours_response,
+)
+from bot.contact import HoursNow, HoursState, load_directory
 from bot.settings import PROJECT_ROOT
 from tests.responses import PHONE, WEB, render
 
@@ -90,3 +97,15 @@ def test_upcoming_registration_evenings_are_named(configured):
         "Exceptionnellement, lors des soirées d'inscriptions (mardi 12 janvier et dimanche 14 mars), "
         "de 19 h à 20 h 30, joignez-nous au 450 961-8388."
     )
+
+
+@pytest.mark.parametrize(
+    ("hours", "sentence"),
+    [
+        (HoursNow(HoursState.UNKNOWN), "Le centre d'appels vous répond pendant nos heures d'ouverture."),
+        (HoursNow(HoursState.CLOSED), "Le centre d'appels est fermé en ce moment."),
+        (HoursNow(HoursState.CLOSED, holiday=True), "Le centre d'appels est fermé en ce moment (jour férié)."),
+    ],
+)
+def test_hours_without_a_next_opening(hours, sentence):
+    assert said([hours_response(hours)]) == [sentence]

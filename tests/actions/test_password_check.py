@@ -63,6 +63,9 @@ def test_a_city_that_counts_characters_or_relaxes_the_rules_is_explained_its_rul
     assert explain(PasswordRules(min_length=12, require_symbol=False), Rule.LENGTH) == (
         "Il faut au moins douze (12) lettres ; le chiffre ne compte pas dans ces lettres."
     )
+    assert explain(PasswordRules(require_digit=False), Rule.LENGTH) == (
+        "Il faut au moins huit (8) lettres ; le symbole ne compte pas dans ces lettres."
+    )
     assert explain(PasswordRules(require_digit=False, require_symbol=False), Rule.LENGTH) == (
         "Il faut au moins huit (8) lettres."
     )

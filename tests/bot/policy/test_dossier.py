@@ -4,8 +4,16 @@ from decimal import Decimal
 
 import pytest
 
-from bot.backend.api import AmountDue, CardExpiry, ExpiryStatus, Registration, RegistrationStatus
-from bot.policy.dossier import Part, amounts_due, card_expiries, money, registrations
+from bot.backend.api import (
+    AmountDue,
+    CardExpiry,
+    ExpiryStatus,
+    FamilyMember,
+    Profile,
+    Registration,
+    RegistrationStatus,
+)
+from bot.policy.dossier import Part, amounts_due, card_expiries, money, profile, registrations
 from tests.responses import PHONE, WEB, render
 
 
@@ -73,3 +81,22 @@ def test_parts_name_each_line_kind_with_its_values():
     ]
     assert parts[3].values == {"first_name": "Jean", "expires_on": "15 décembre 2026", "registrations_start": "12 janvier 2027"}
     assert [p.code for p in card_expiries([], None)] == ["expiries_none"]
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    (RegistrationStatus.CONFIRMED, "(confirmée)."),
+    (RegistrationStatus.PENDING_PAYMENT, "(en attente de paiement)."),
+    (RegistrationStatus.CANCELLED, "(annulée)."),
+])
+def test_every_registration_status_is_said(status, words):
+    text = registrations_text([Registration(1, "Marie", "Natation", None, status)])
+    assert f"- Marie : Natation {words}" in text
+
+
+def test_profile_on_the_phone_line():
+    family = (FamilyMember(1, "Marie", "Tremblay", True), FamilyMember(2, "Léa", "Tremblay", False))
+    person = Profile(1, "Marie", "Tremblay", date(1985, 3, 12), "4505550123", None, date(2027, 3, 31), True, family)
+    spoken = said(profile(person), spoken=True)
+    assert spoken.startswith("Votre dossier à la Ville est celui de Marie Tremblay. ")
+    assert "Carte Accès Terrebonne valide jusqu'au 31 mars 2027. Membres de votre famille : Léa." in spoken
+    assert "- " not in spoken
