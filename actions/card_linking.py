@@ -7,20 +7,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import messages
-from actions.common import backend, clear_form_slots, web_account
+from actions.common import backend, clear_form_slots, respond, web_account
 from actions.escalation import escalate
 from actions.forms import split_date_or_phone
 from bot.backend.api import BackendError, BackendUnavailable, LinkResult
 
+# The response that says each outcome.
 OUTCOMES = {
-    LinkResult.LINKED: messages.CARD_LINKED,
-    LinkResult.ALREADY_LINKED: messages.CARD_ALREADY_LINKED,
-    LinkResult.MISMATCH: messages.CARD_MISMATCH,
-    LinkResult.LOCKED: messages.CARD_LOCKED,
-    LinkResult.NOT_ADULT: messages.CARD_NOT_ADULT,
-    LinkResult.NO_SUCH_ACCOUNT: messages.CARD_NO_ACCOUNT,
-    LinkResult.CARD_IN_USE: messages.CARD_IN_USE,
+    LinkResult.LINKED: "utter_card_linked",
+    LinkResult.ALREADY_LINKED: "utter_card_already_linked",
+    LinkResult.MISMATCH: "utter_card_mismatch",
+    LinkResult.LOCKED: "utter_card_locked",
+    LinkResult.NOT_ADULT: "utter_card_not_adult",
+    LinkResult.NO_SUCH_ACCOUNT: "utter_card_no_account",
+    LinkResult.CARD_IN_USE: "utter_card_in_use",
 }
 
 
@@ -35,10 +35,10 @@ class ActionLinkCardSubmit(Action):
     ) -> list[EventType]:
         account = web_account(tracker)
         if account is None:
-            messages.LINK_NEEDS_LOGIN.send(dispatcher, tracker)
+            respond(dispatcher, "utter_link_needs_login")
             return clear_form_slots()
         if account.linked:
-            messages.CARD_ALREADY_LINKED.send(dispatcher, tracker)
+            respond(dispatcher, OUTCOMES[LinkResult.ALREADY_LINKED])
             return clear_form_slots()
         digits = tracker.get_slot("form_card_digits")
         birth_date, home_phone = split_date_or_phone(tracker.get_slot("form_birth_date_or_phone") or "")
@@ -58,7 +58,7 @@ class ActionLinkCardSubmit(Action):
         except BackendError as error:
             dispatcher.utter_message(text=error.message)
             return clear_form_slots()
-        OUTCOMES[result].send(dispatcher, tracker)
+        respond(dispatcher, OUTCOMES[result])
         if result is LinkResult.MISMATCH:
             return [*clear_form_slots(), FollowupAction("link_card_form")]
         if result is LinkResult.LOCKED:

@@ -8,14 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import messages
 from actions.common import (
     IDENTIFIED_FILE_SLOT,
     backend,
     clear_form_slots,
     directory,
     identified_file,
-    is_phone,
+    respond,
     today,
     web_account,
 )
@@ -28,21 +27,20 @@ OFFERED_SLOT = "identification_offered"
 TOPIC_SLOT = "dossier_topic"
 
 
-def dossier_answer(topic: str, file_id: int, spoken: bool) -> str:
-    """The identified person's data for ``topic``."""
+def dossier_answer(topic: str, file_id: int) -> list[dossier.Part]:
+    """The identified person's data for ``topic``, as the parts of the answer."""
     accounts = backend()
     if topic == "card_expiry":
         soon_before = directory().next_registration_date
-        expiries = accounts.card_expiries(file_id, today(), soon_before)
-        return dossier.card_expiries_text(expiries, soon_before, spoken)
+        return dossier.card_expiries(accounts.card_expiries(file_id, today(), soon_before), soon_before)
     if topic == "amount_due":
-        return dossier.amounts_due_text(accounts.amounts_due(file_id), spoken)
+        return dossier.amounts_due(accounts.amounts_due(file_id))
     if topic == "registrations":
-        return dossier.registrations_text(accounts.registrations(file_id), spoken)
-    profile = accounts.profile(file_id)
-    if profile is None:
-        return "Je ne trouve pas votre dossier. Le centre d'appels peut vérifier avec vous."
-    return dossier.profile_text(profile, spoken)
+        return dossier.registrations(accounts.registrations(file_id))
+    person = accounts.profile(file_id)
+    if person is None:
+        return [dossier.Part("not_found")]
+    return dossier.profile(person)
 
 
 def answer_or_apologise(
@@ -50,11 +48,14 @@ def answer_or_apologise(
 ) -> list[EventType]:
     """Say the dossier data, or that the account system is unavailable (and how to reach a person)."""
     try:
-        dispatcher.utter_message(text=dossier_answer(topic, file_id, is_phone(tracker)))
+        parts = dossier_answer(topic, file_id)
     except BackendError as error:
         dispatcher.utter_message(text=error.message)
         if isinstance(error, BackendUnavailable):
             return escalate(dispatcher, tracker, "backend_unavailable", f"ask_{topic}")
+        return []
+    for part in parts:
+        respond(dispatcher, f"utter_dossier_{part.code}", **part.values)
     return []
 
 
@@ -76,9 +77,9 @@ class DossierAction(Action, ABC):
         if file_id is not None:
             return [SlotSet(OFFERED_SLOT, False), *answer_or_apologise(dispatcher, tracker, self.topic, file_id)]
         if web_account(tracker) is not None:
-            messages.DOSSIER_NOT_LINKED.send(dispatcher, tracker)
+            respond(dispatcher, "utter_dossier_not_linked")
             return [SlotSet(OFFERED_SLOT, False)]
-        messages.OFFER_IDENTIFICATION.send(dispatcher, tracker)
+        respond(dispatcher, "utter_offer_identification")
         return [SlotSet(OFFERED_SLOT, True), SlotSet(TOPIC_SLOT, self.topic)]
 
 
@@ -123,12 +124,12 @@ class ActionIdentifySubmit(Action):
             dispatcher.utter_message(text=error.message)
             return done
         if result.outcome is IdentifyOutcome.MISMATCH:
-            messages.IDENTIFY_MISMATCH.send(dispatcher, tracker)
+            respond(dispatcher, "utter_identify_mismatch")
             return [*clear_form_slots(), FollowupAction("identify_form")]
         if result.outcome is IdentifyOutcome.LOCKED:
-            messages.IDENTIFY_LOCKED.send(dispatcher, tracker)
+            respond(dispatcher, "utter_identify_locked")
             return [*done, *escalate(dispatcher, tracker, "locked", "identify")]
-        messages.IDENTIFIED.send(dispatcher, tracker)
+        respond(dispatcher, "utter_identified")
         topic = tracker.get_slot(TOPIC_SLOT) or "profile"
         return [
             *done,
@@ -147,5 +148,5 @@ class ActionIdentificationDeclined(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        messages.IDENTIFICATION_DECLINED.send(dispatcher, tracker)
+        respond(dispatcher, "utter_ok")
         return [SlotSet(OFFERED_SLOT, False), SlotSet(TOPIC_SLOT, None)]

@@ -7,16 +7,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import messages
-from actions.common import backend, clear_form_slots
+from actions.common import backend, clear_form_slots, respond
 from actions.escalation import escalate
 from bot.backend.api import AccountState, BackendError, BackendUnavailable, ResendResult
 
+# The response that says each outcome.
 OUTCOMES = {
-    ResendResult.SENT: messages.CONFIRMATION_RESENT,
-    ResendResult.RATE_LIMITED: messages.CONFIRMATION_RATE_LIMITED,
-    ResendResult.ALREADY_CONFIRMED: messages.EMAIL_ALREADY_CONFIRMED,
-    ResendResult.NO_ACCOUNT: messages.EMAIL_NO_ACCOUNT,
+    ResendResult.SENT: "utter_confirmation_resent",
+    ResendResult.RATE_LIMITED: "utter_confirmation_rate_limited",
+    ResendResult.ALREADY_CONFIRMED: "utter_email_already_confirmed",
+    ResendResult.NO_ACCOUNT: "utter_email_no_account",
 }
 # The guide's static answer that follows, when there is one.
 FOLLOW_UPS = {ResendResult.NO_ACCOUNT: "utter_create_account", ResendResult.ALREADY_CONFIRMED: "utter_login"}
@@ -48,7 +48,7 @@ class ActionEmailConfirmationSubmit(Action):
         except BackendError as error:
             dispatcher.utter_message(text=error.message)
             return clear_form_slots()
-        OUTCOMES[result].send(dispatcher, tracker)
+        respond(dispatcher, OUTCOMES[result])
         if result in FOLLOW_UPS:
             dispatcher.utter_message(response=FOLLOW_UPS[result])
         return clear_form_slots()

@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import directory, is_phone, now
+from actions.contact_hours import email_line, escalation_lines, evening_line, hours_line, in_person_line, say
 
 HANDOFF_REASON_SLOT = "handoff_reason"
 HANDOFF_TOPIC_SLOT = "handoff_topic"
@@ -66,22 +67,20 @@ def escalate(
     if call_centre_said:
         lines = []
         if contacts.hours_configured:
-            lines.append(contacts.hours_phrase(moment))
+            lines.append(hours_line(contacts, moment))
         if contacts.is_registration_evening_now(moment):
-            lines.append(contacts.evening_phrase(moment))
+            lines.append(evening_line(contacts, moment, spoken))
         if reason != "repeated_fallback" or spoken:
-            lines.append(contacts.email_phrase(spoken))
-        lines.append(contacts.in_person_phrase())
+            lines.append(email_line(contacts, spoken))
+        lines.append(in_person_line(contacts))
     else:
-        lines = contacts.escalation_lines(moment, spoken=spoken)
+        lines = escalation_lines(contacts, moment, spoken=spoken)
     reachable = contacts.open_now(moment) is not False or contacts.is_registration_evening_now(moment)
     if spoken and reachable:
         dispatcher.utter_message(text="Je vous transfère au centre d'appels.")
         dispatcher.utter_message(json_message=contacts.transfer_instruction(moment))
-    elif spoken:
-        dispatcher.utter_message(text=" ".join(lines))
     else:
-        dispatcher.utter_message(text="\n".join(f"- {line}" for line in lines))
+        say(dispatcher, lines)
     return [
         SlotSet(HANDOFF_REASON_SLOT, reason),
         SlotSet(HANDOFF_TOPIC_SLOT, topic or conversation_topic(tracker)),

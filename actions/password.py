@@ -7,9 +7,32 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import is_phone
-from actions.messages import NEVER_SHARE
-from bot.policy.password import GUIDE_RULES, extract_candidate
+from actions.common import is_phone, respond
+from bot.policy.password import GUIDE_RULES, LengthUnit, PasswordRules, Rule, count_words, extract_candidate
+
+
+def missed_rule_response(rules: PasswordRules, rule: Rule) -> tuple[str, dict[str, Any]]:
+    """The response (and its variables) that explains one missed rule, without the password."""
+    if rule is not Rule.LENGTH:
+        return f"utter_password_rule_{rule.value}", {}
+    variables = {"count": count_words(rules.min_length)}
+    if rules.length_unit is LengthUnit.CHARACTERS:
+        return "utter_password_rule_length_characters", variables
+    not_counted = "".join(f"_{other.value}" for other in rules.not_counted_in_length())
+    return f"utter_password_rule_length_letters{not_counted}", variables
+
+
+def explain(dispatcher: CollectingDispatcher, candidate: str, rules: PasswordRules = GUIDE_RULES) -> None:
+    """Say which rules ``candidate`` misses (or that it meets them), then never to share a password."""
+    missed = rules.check(candidate)
+    if missed:
+        respond(dispatcher, "utter_password_misses_rules")
+        for rule in missed:
+            response, variables = missed_rule_response(rules, rule)
+            respond(dispatcher, response, **variables)
+    else:
+        respond(dispatcher, "utter_password_meets_rules")
+    respond(dispatcher, "utter_password_never_share")
 
 
 class ActionCheckPassword(Action):
@@ -24,17 +47,6 @@ class ActionCheckPassword(Action):
         if is_phone(tracker):
             return []
         candidate = extract_candidate(tracker.latest_message.get("text") or "")
-        if candidate is None:
-            return []
-        missed = GUIDE_RULES.explain_all(candidate)
-        if missed:
-            lines = ["Le mot de passe que vous avez écrit ne respecte pas ces règles :"]
-            lines += [f"- {explanation}" for explanation in missed]
-        else:
-            lines = [
-                "Le mot de passe que vous avez écrit respecte les règles du guide. "
-                "Si le site le refuse quand même, le centre d'appels peut vous aider."
-            ]
-        lines.append(NEVER_SHARE)
-        dispatcher.utter_message(text="\n".join(lines))
+        if candidate is not None:
+            explain(dispatcher, candidate)
         return []

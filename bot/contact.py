@@ -2,7 +2,10 @@
 
 Every fact comes from the city's guide or from the YAML file the city edits (path: setting
 ``contact_config``, environment ``BOT_CONTACT_CONFIG``). While opening hours are not configured,
-nothing is claimed about open or closed: the phrases say "pendant nos heures d'ouverture".
+nothing is claimed about open or closed (the responses say "pendant nos heures d'ouverture").
+
+The directory returns facts and states (`HoursNow`, `EveningNow`, `ContactWay`, `facts`); the sentences
+are responses of domain.yml, chosen and filled by `actions.contact_hours`.
 
 The IVR transfer instruction is a Rasa custom payload (``json_message``) of this shape, read by
 the ``ivr`` channel: ``{"transfer": {"number": "4509612001", "extension": "4000"}}``; the number is
@@ -13,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import Enum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,8 +29,54 @@ from bot.settings import get_settings
 TRANSFER_KEY = "transfer"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 FRENCH_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-UNCONFIGURED_HOURS = "pendant nos heures d'ouverture"
 _SEARCH_DAYS = 400
+
+
+class HoursState(str, Enum):
+    """What is known of the call centre's opening at a moment."""
+
+    UNKNOWN = "unknown"  # the city gave no opening hours: nothing is claimed
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class HoursNow:
+    """The call centre at a moment: open until ``closes_at``, or closed (``holiday``?) until ``opens_day`` ``opens_at``.
+
+    Times are written as said ("16 h 30"), the day as "aujourd'hui", "demain" or "lundi 30 novembre".
+    """
+
+    state: HoursState
+    closes_at: str | None = None
+    holiday: bool = False
+    opens_day: str | None = None
+    opens_at: str | None = None
+
+
+class EveningState(str, Enum):
+    """What to say of the registration-evening line."""
+
+    TONIGHT = "tonight"  # a registration evening is under way
+    UPCOMING = "upcoming"  # configured dates are ahead: name them
+    FIRST_EVENINGS = "first_evenings"  # the guide's general wording
+
+
+@dataclass(frozen=True)
+class EveningNow:
+    """The registration-evening line at a moment; ``days`` names the upcoming evenings ("mardi 12 janvier")."""
+
+    state: EveningState
+    days: str | None = None
+
+
+class ContactWay(str, Enum):
+    """A way to reach a person."""
+
+    CALL_CENTRE = "call_centre"
+    EVENING_LINE = "evening_line"
+    EMAIL = "email"
+    IN_PERSON = "in_person"
 
 
 class ContactConfigError(ValueError):
@@ -132,21 +182,20 @@ class ContactDirectory:
                     return start
         return None
 
-    def hours_phrase(self, now: datetime) -> str:
-        """A French sentence on whether the call centre is open now, or the guide's wording when unknown."""
+    def hours_now(self, now: datetime) -> HoursNow:
+        """Whether the call centre is open at ``now``, until when, or when it opens next."""
         if not self.hours_configured:
-            return f"Le centre d'appels vous répond {UNCONFIGURED_HOURS}."
+            return HoursNow(HoursState.UNKNOWN)
         local = self.local(now)
         closing = self.closing_time(local)
         if closing:
-            return f"Le centre d'appels est ouvert en ce moment, jusqu'à {french_time(closing.time())}."
-        reason = " (jour férié)" if self.is_holiday(local.date()) else ""
+            return HoursNow(HoursState.OPEN, closes_at=french_time(closing.time()))
         opening = self.next_opening(local)
-        if opening is None:
-            return f"Le centre d'appels est fermé en ce moment{reason}."
-        return (
-            f"Le centre d'appels est fermé en ce moment{reason} ; "
-            f"il ouvre {_when(opening, local.date())} à {french_time(opening.time())}."
+        return HoursNow(
+            HoursState.CLOSED,
+            holiday=self.is_holiday(local.date()),
+            opens_day=_when(opening, local.date()) if opening else None,
+            opens_at=french_time(opening.time()) if opening else None,
         )
 
     def upcoming_evenings(self, now: datetime) -> list[date]:
@@ -154,45 +203,33 @@ class ContactDirectory:
         today = self.local(now).date()
         return sorted(day for day in self.evening_dates if day >= today)
 
-    def evening_phrase(self, now: datetime) -> str:
-        """The registration-evening line: tonight's, upcoming dates, or the guide's general wording."""
-        hours = f"de {french_time(self.evening_start)} à {french_time(self.evening_end)}"
+    def evening_now(self, now: datetime) -> EveningNow:
+        """The registration-evening line: tonight's, the upcoming dates, or the guide's general wording."""
         if self.is_registration_evening_now(now):
-            return (
-                f"Ce soir, soirée d'inscriptions : joignez-nous {hours} au {self.evening_line.spoken}."
-            )
+            return EveningNow(EveningState.TONIGHT)
         upcoming = self.upcoming_evenings(now)
         if upcoming:
-            days = _join([_french_day(day) for day in upcoming])
-            return (
-                f"Exceptionnellement, lors des soirées d'inscriptions ({days}), {hours}, "
-                f"joignez-nous au {self.evening_line.spoken}."
-            )
-        return (
-            f"Exceptionnellement, la ou les premières soirées d'inscriptions, {hours}, "
-            f"joignez-nous au {self.evening_line.spoken}."
-        )
+            return EveningNow(EveningState.UPCOMING, days=_join([_french_day(day) for day in upcoming]))
+        return EveningNow(EveningState.FIRST_EVENINGS)
 
-    def call_centre_phrase(self, now: datetime) -> str:
-        """The call centre's number and extension, with what is known of its hours."""
-        base = f"Centre d'appels : {self.call_centre_name} au {self.call_centre.spoken}"
-        if not self.hours_configured:
-            return f"{base}, {UNCONFIGURED_HOURS}."
-        return f"{base}. {self.hours_phrase(now)}"
-
-    def email_phrase(self, spoken: bool = False) -> str:
-        """The email address, written or spelled for speech."""
-        return f"Par courriel : {spoken_email(self.email) if spoken else self.email}."
-
-    def in_person_phrase(self) -> str:
-        """Where to go in person."""
-        return f"En personne : {' ou '.join(self.in_person)}, {UNCONFIGURED_HOURS}."
-
-    def escalation_lines(self, now: datetime, spoken: bool = False) -> list[str]:
+    def reach_order(self, now: datetime) -> list[ContactWay]:
         """Every way to reach a person, in the order to say them; tonight's evening line first."""
-        call, evening = self.call_centre_phrase(now), self.evening_phrase(now)
-        first = [evening, call] if self.is_registration_evening_now(now) else [call, evening]
-        return [*first, self.email_phrase(spoken), self.in_person_phrase()]
+        first = [ContactWay.CALL_CENTRE, ContactWay.EVENING_LINE]
+        if self.is_registration_evening_now(now):
+            first.reverse()
+        return [*first, ContactWay.EMAIL, ContactWay.IN_PERSON]
+
+    def facts(self, spoken: bool = False) -> dict[str, str]:
+        """The contact facts as values to put in a sentence, written to be read or (``spoken``) said."""
+        return {
+            "call_centre_name": self.call_centre_name,
+            "call_centre": self.call_centre.spoken,
+            "evening_line": self.evening_line.spoken,
+            "evening_start": french_time(self.evening_start),
+            "evening_end": french_time(self.evening_end),
+            "city_email": spoken_email(self.email) if spoken else self.email,
+            "in_person": " ou ".join(self.in_person),
+        }
 
     def transfer_instruction(self, now: datetime) -> dict:
         """The IVR transfer: the evening line during a registration evening, else the call centre."""

@@ -1,41 +1,27 @@
-"""French wording of an identified citizen's dossier: card expiries, amounts due, registrations, profile.
+"""What to tell an identified citizen of their dossier: card expiries, amounts due, registrations, profile.
 
-Each function returns the text to show (markdown list on the web) or to say (plain sentences on the
-phone line, ``spoken=True``). Only call them for a person who has been identified.
+Each function returns the parts of the answer in order, each a `Part`: a code naming what the part says
+and the values that fill it (dates and amounts already written the Quebec way). The sentences are
+responses of domain.yml, ``utter_dossier_<code>``, said by `actions.dossier`. Only call them for a
+person who has been identified.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from bot.backend.api import (
-    AmountDue,
-    CardExpiry,
-    ExpiryStatus,
-    Profile,
-    Registration,
-    RegistrationStatus,
-)
+from bot.backend.api import AmountDue, CardExpiry, ExpiryStatus, Profile, Registration
 from bot.policy.dates import french_date
 
-NO_RENEWAL_NOTICE = "Aucun avis de renouvellement ne sera envoyé."
-HOW_TO_RENEW = (
-    "Pour renouveler une carte, consultez la section Carte Accès Terrebonne au bas de la page d'accueil "
-    "du portail, ou joignez le centre d'appels."
-)
-REGISTRATION_STATUS = {
-    RegistrationStatus.CONFIRMED: "confirmée",
-    RegistrationStatus.PENDING_PAYMENT: "en attente de paiement",
-    RegistrationStatus.CANCELLED: "annulée",
-}
 
+@dataclass(frozen=True)
+class Part:
+    """One part of an answer: what it says (``code``) and the values that fill it."""
 
-def _render(intro: str, items: Sequence[str], outro: Sequence[str], spoken: bool) -> str:
-    """An introduction, a list and closing sentences: a markdown list on the web, sentences on the phone."""
-    if spoken:
-        return " ".join([intro, *items, *outro])
-    return "\n".join([intro, *(f"- {item}" for item in items), *outro])
+    code: str
+    values: dict[str, str] = field(default_factory=dict)
 
 
 def money(amount: Decimal) -> str:
@@ -44,72 +30,58 @@ def money(amount: Decimal) -> str:
     return f"{whole.replace(',', ' ')},{cents} $"
 
 
-def expiry_line(expiry: CardExpiry, soon_before: date | None) -> str:
+def expiry_part(expiry: CardExpiry, soon_before: date | None) -> Part:
     """One member's card: valid until, expiring before the registrations, or expired."""
-    when = french_date(expiry.expires_on)
+    values = {"first_name": expiry.first_name, "expires_on": french_date(expiry.expires_on)}
     if expiry.status is ExpiryStatus.EXPIRED:
-        return f"{expiry.first_name} : carte expirée depuis le {when}. Elle doit être renouvelée avant les inscriptions."
+        return Part("expiry_expired", values)
     if expiry.status is ExpiryStatus.EXPIRES_SOON:
-        period = f" (le {french_date(soon_before)})" if soon_before else ""
-        return (
-            f"{expiry.first_name} : carte valide jusqu'au {when} seulement, soit avant le début "
-            f"de la prochaine période d'inscriptions{period}. Pensez à la renouveler."
-        )
-    return f"{expiry.first_name} : carte valide jusqu'au {when}."
+        if soon_before is None:
+            return Part("expiry_soon", values)
+        return Part("expiry_soon_dated", {**values, "registrations_start": french_date(soon_before)})
+    return Part("expiry_valid", values)
 
 
-def card_expiries_text(expiries: Sequence[CardExpiry], soon_before: date | None, spoken: bool = False) -> str:
+def card_expiries(expiries: Sequence[CardExpiry], soon_before: date | None) -> list[Part]:
     """Every family member's card expiry and, when one needs renewing, the reminder and how to renew."""
     if not expiries:
-        return (
-            "Je ne trouve pas de date d'expiration de carte à votre dossier. Le centre d'appels peut vérifier "
-            "avec vous. " + NO_RENEWAL_NOTICE
-        )
+        return [Part("expiries_none")]
+    intro = Part("expiries_family" if len(expiries) > 1 else "expiries_own")
     needs_renewal = any(e.status is not ExpiryStatus.VALID for e in expiries)
-    outro = [NO_RENEWAL_NOTICE, HOW_TO_RENEW] if needs_renewal else []
-    intro = (
-        "Voici la date d'expiration de la Carte Accès Terrebonne de chaque membre de votre dossier :"
-        if len(expiries) > 1
-        else "Voici la date d'expiration de votre Carte Accès Terrebonne :"
-    )
-    return _render(intro, [expiry_line(e, soon_before) for e in expiries], outro, spoken)
+    outro = [Part("no_renewal_notice"), Part("how_to_renew")] if needs_renewal else []
+    return [intro, *(expiry_part(e, soon_before) for e in expiries), *outro]
 
 
-def amounts_due_text(amounts: Sequence[AmountDue], spoken: bool = False) -> str:
+def amounts_due(amounts: Sequence[AmountDue]) -> list[Part]:
     """Amounts owed per member, with the total when there are several."""
     owed = [a for a in amounts if a.amount > 0]
     if not owed:
-        return "Aucun montant n'est dû à votre dossier."
-    items = [f"{a.first_name} : {money(a.amount)}" for a in owed]
-    outro = [f"Total : {money(sum((a.amount for a in owed), Decimal('0')))}."] if len(owed) > 1 else []
-    outro.append("Vous trouvez le détail dans Mon profil.")
-    return _render("Montants dus à votre dossier :", items, outro, spoken)
+        return [Part("amounts_none")]
+    items = [Part("amount", {"first_name": a.first_name, "amount": money(a.amount)}) for a in owed]
+    total = [Part("amounts_total", {"amount": money(sum((a.amount for a in owed), Decimal("0")))})]
+    return [Part("amounts"), *items, *(total if len(owed) > 1 else []), Part("amounts_details")]
 
 
-def registrations_text(registrations: Sequence[Registration], spoken: bool = False) -> str:
-    """Registrations per member with their status."""
-    if not registrations:
-        return "Je ne trouve aucune inscription à votre dossier."
-    items = []
-    for registration in registrations:
-        session = f", {registration.session}" if registration.session else ""
-        status = REGISTRATION_STATUS[registration.status]
-        items.append(f"{registration.first_name} : {registration.activity}{session} ({status}).")
-    outro = ["Le détail de chaque inscription est dans Mon profil."]
-    return _render("Inscriptions à votre dossier :", items, outro, spoken)
-
-
-def profile_text(profile: Profile, spoken: bool = False) -> str:
-    """A short summary of the dossier: name, card expiry, family members; the rest is in Mon profil."""
-    intro = f"Votre dossier à la Ville est celui de {profile.first_name} {profile.last_name}."
-    items = []
-    if profile.card_expires_on:
-        items.append(f"Carte Accès Terrebonne valide jusqu'au {french_date(profile.card_expires_on)}.")
-    others = [m.first_name for m in profile.family if m.file_id != profile.file_id]
-    if others:
-        items.append("Membres de votre famille : " + ", ".join(others) + ".")
-    outro = [
-        "Votre adresse, votre numéro de téléphone, votre date de naissance, vos inscriptions et les "
-        "montants dus sont dans Mon profil : cliquez sur votre nom, puis sur Mon profil."
+def registrations(entries: Sequence[Registration]) -> list[Part]:
+    """Registrations per member with their status (``registration_<status>``)."""
+    if not entries:
+        return [Part("registrations_none")]
+    items = [
+        Part(
+            f"registration_{entry.status.value}",
+            {"first_name": entry.first_name, "activity": ", ".join(filter(None, [entry.activity, entry.session]))},
+        )
+        for entry in entries
     ]
-    return _render(intro, items, outro, spoken)
+    return [Part("registrations"), *items, Part("registrations_details")]
+
+
+def profile(person: Profile) -> list[Part]:
+    """A short summary of the dossier: name, card expiry, family members; the rest is in Mon profil."""
+    parts = [Part("profile", {"first_name": person.first_name, "last_name": person.last_name})]
+    if person.card_expires_on:
+        parts.append(Part("profile_card", {"expires_on": french_date(person.card_expires_on)}))
+    others = [m.first_name for m in person.family if m.file_id != person.file_id]
+    if others:
+        parts.append(Part("profile_family", {"members": ", ".join(others)}))
+    return [*parts, Part("profile_details")]

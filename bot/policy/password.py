@@ -11,7 +11,8 @@ addition* ("plus un chiffre ; plus un symbole"). The default rule set therefore 
 password the portal refuses. A city whose portal counts characters sets
 ``PasswordRules(length_unit=LengthUnit.CHARACTERS)``.
 
-Nothing here ever puts the password itself in a message: explanations name the missed rule only.
+`check` names the missed rules (`Rule`); the sentences that explain them are responses of domain.yml
+(``utter_password_rule_*``), chosen by `actions.password`, which never repeat the password itself.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ _FRENCH_NUMBERS = {
 }
 
 
-def _count_phrase(count: int) -> str:
+def count_words(count: int) -> str:
     """The guide's way of writing a count: "huit (8)"."""
     word = _FRENCH_NUMBERS.get(count)
     return f"{word} ({count})" if word else str(count)
@@ -59,37 +60,6 @@ class PasswordRules:
     require_uppercase: bool = True
     require_digit: bool = True
     require_symbol: bool = True
-
-    def describe(self) -> str:
-        """The rules in French; with the defaults, the guide's sentence word for word."""
-        unit = "lettres" if self.length_unit is LengthUnit.LETTERS else "caractères"
-        first = f"un minimum de {_count_phrase(self.min_length)} {unit}"
-        if self.require_uppercase:
-            first += " incluant une majuscule"
-        parts = [first]
-        if self.require_digit:
-            parts.append("plus un chiffre")
-        if self.require_symbol:
-            parts.append("plus un symbole")
-        return "Votre mot de passe doit contenir : " + " ; ".join(parts) + "."
-
-    def explain(self, rule: Rule) -> str:
-        """A French explanation of one missed rule, without the password."""
-        if rule is Rule.LENGTH:
-            if self.length_unit is LengthUnit.LETTERS:
-                extra = []
-                if self.require_digit:
-                    extra.append("le chiffre")
-                if self.require_symbol:
-                    extra.append("le symbole")
-                note = f" ; {' et '.join(extra)} ne comptent pas dans ces lettres" if extra else ""
-                return f"Il faut au moins {_count_phrase(self.min_length)} lettres{note}."
-            return f"Il faut au moins {_count_phrase(self.min_length)} caractères."
-        if rule is Rule.UPPERCASE:
-            return "Il faut au moins une lettre majuscule (par exemple A, B ou C)."
-        if rule is Rule.DIGIT:
-            return "Il faut au moins un chiffre (de 0 à 9)."
-        return "Il faut au moins un symbole, par exemple ! ? # $ % & * ou @."
 
     def check(self, candidate: str) -> list[Rule]:
         """The rules that ``candidate`` misses, in the guide's order; empty when it meets them all."""
@@ -106,9 +76,11 @@ class PasswordRules:
             missed.append(Rule.SYMBOL)
         return missed
 
-    def explain_all(self, candidate: str) -> list[str]:
-        """French explanations of every rule ``candidate`` misses."""
-        return [self.explain(rule) for rule in self.check(candidate)]
+    def not_counted_in_length(self) -> tuple[Rule, ...]:
+        """The required rules whose characters do not count towards a minimum length counted in letters."""
+        if self.length_unit is not LengthUnit.LETTERS:
+            return ()
+        return tuple(rule for rule, on in ((Rule.DIGIT, self.require_digit), (Rule.SYMBOL, self.require_symbol)) if on)
 
 
 GUIDE_RULES = PasswordRules()

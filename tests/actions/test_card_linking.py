@@ -18,7 +18,7 @@ def submitted(token, digits="123456", second="date:1985-03-12", channel="rest", 
 
 async def run(dispatcher, domain, tracker):
     events = await ActionLinkCardSubmit().run(dispatcher, tracker, domain)
-    return events, texts(dispatcher)
+    return events, texts(dispatcher, tracker.get_latest_input_channel())
 
 
 @pytest.mark.parametrize("second", ["date:1985-03-12", "phone:4505550123"])

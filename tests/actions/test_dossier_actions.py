@@ -11,6 +11,7 @@ from actions.dossier import (
 )
 from bot.backend.factory import get_backend
 from tests.actions.trackers import make_tracker, slot_events, texts
+from tests.responses import PHONE, rendered_buttons
 
 pytestmark = pytest.mark.usefixtures("demo_db", "frozen")
 
@@ -44,7 +45,7 @@ async def test_logged_in_but_not_linked_is_offered_the_activation(dispatcher, do
     tracker = make_tracker("", intent="ask_card_expiry", metadata={"token": token("jean.gagnon@example.com")})
     await ActionCardExpiry().run(dispatcher, tracker, domain)
     assert "pas encore lié" in texts(dispatcher)
-    assert dispatcher.messages[0]["buttons"] == [{"title": "Activer mon profil", "payload": "/link_card"}]
+    assert rendered_buttons(dispatcher.messages[0]) == [{"title": "Activer mon profil", "payload": "/link_card"}]
 
 
 async def test_card_expiry_of_the_family_flags_the_expired_child_card(dispatcher, domain, marie_linked):
@@ -88,7 +89,7 @@ async def test_phone_identification_then_the_answer_to_the_question_asked(dispat
     slots = {"form_card_digits": "246810", "form_birth_date_or_phone": "phone:4505550142", "dossier_topic": "card_expiry"}
     tracker = make_tracker("", slots=slots, channel="ivr", sender_id="call-sophie")
     events = await ActionIdentifySubmit().run(dispatcher, tracker, domain)
-    reply = texts(dispatcher)
+    reply = texts(dispatcher, PHONE)
     assert "vous êtes identifié" in reply
     assert "Sophie : carte valide jusqu'au 31 janvier 2028." in reply
     assert "- " not in reply and "**" not in reply  # spoken: no markdown list
@@ -100,7 +101,7 @@ async def test_phone_identification_then_the_answer_to_the_question_asked(dispat
 async def test_phone_identified_caller_gets_their_data(dispatcher, domain):
     sophie = get_backend().identify("246810", birth_date="1990-07-21").file_id
     await ActionCardExpiry().run(dispatcher, phone_identified(sophie), domain)
-    assert "Sophie : carte valide jusqu'au 31 janvier 2028." in texts(dispatcher)
+    assert "Sophie : carte valide jusqu'au 31 janvier 2028." in texts(dispatcher, PHONE)
 
 
 async def test_identification_mismatch_asks_again_then_locks(dispatcher, domain):

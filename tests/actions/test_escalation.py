@@ -3,6 +3,7 @@ import pytest
 
 from actions.escalation import ActionEscalate, escalate
 from tests.actions.trackers import make_tracker, slot_events, texts
+from tests.responses import PHONE
 
 pytestmark = pytest.mark.usefixtures("demo_db", "frozen")
 
@@ -55,7 +56,7 @@ async def test_closed_on_the_phone_line_no_transfer_but_when_it_opens(dispatcher
     with freeze_time("2026-11-27 23:00:00"):  # Friday 18:00 in Montreal
         await ActionEscalate().run(dispatcher, make_tracker("un agent", intent="request_human", channel="ivr"), domain)
     assert all("custom" not in m or not m["custom"] for m in dispatcher.messages)
-    assert "il ouvre lundi 30 novembre à 8 h 30" in texts(dispatcher)
+    assert "il ouvre lundi 30 novembre à 8 h 30" in texts(dispatcher, PHONE)
 
 
 async def test_on_a_registration_evening_the_evening_line(dispatcher, domain, contact_file):

@@ -1,8 +1,16 @@
 """The password check action: the missed rules of a typed password, never the password itself."""
 import pytest
 
-from actions.password import ActionCheckPassword
+from actions.password import ActionCheckPassword, missed_rule_response
+from bot.policy.password import GUIDE_RULES, LengthUnit, PasswordRules, Rule
 from tests.actions.trackers import make_tracker, texts
+from tests.responses import render
+
+
+def explain(rules: PasswordRules, rule: Rule) -> str:
+    """The sentence that explains one missed rule, as the citizen reads it."""
+    response, variables = missed_rule_response(rules, rule)
+    return render(response, **variables)
 
 
 @pytest.mark.parametrize(
@@ -33,3 +41,31 @@ async def test_a_password_that_meets_the_rules(dispatcher, domain):
 async def test_nothing_added_without_a_typed_password_or_on_the_phone(dispatcher, domain, text, channel):
     await ActionCheckPassword().run(dispatcher, make_tracker(text, intent="password_rejected", channel=channel), domain)
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("candidate", ["soleil", "Soleil2024!", "abcdefgh1!", "Abcdefgh!", "Abcdefgh1"])
+def test_explanations_never_repeat_the_password(candidate):
+    explanations = [explain(GUIDE_RULES, rule) for rule in GUIDE_RULES.check(candidate)]
+    assert explanations
+    for text in explanations:
+        assert candidate not in text
+        assert candidate.lower() not in text.lower()
+
+
+def test_length_explanation_says_digits_and_symbols_do_not_count():
+    assert explain(GUIDE_RULES, Rule.LENGTH) == (
+        "Il faut au moins huit (8) lettres ; le chiffre et le symbole ne comptent pas dans ces lettres."
+    )
+
+
+def test_a_city_that_counts_characters_or_relaxes_the_rules_is_explained_its_rules():
+    assert explain(PasswordRules(length_unit=LengthUnit.CHARACTERS), Rule.LENGTH) == "Il faut au moins huit (8) caractères."
+    assert explain(PasswordRules(min_length=12, require_symbol=False), Rule.LENGTH) == (
+        "Il faut au moins douze (12) lettres ; le chiffre ne compte pas dans ces lettres."
+    )
+    assert explain(PasswordRules(require_digit=False), Rule.LENGTH) == (
+        "Il faut au moins huit (8) lettres ; le symbole ne compte pas dans ces lettres."
+    )
+    assert explain(PasswordRules(require_digit=False, require_symbol=False), Rule.LENGTH) == (
+        "Il faut au moins huit (8) lettres."
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from tests.responses import message_text
+from tests.responses import WEB, rendered
 
 
 def make_tracker(
@@ -42,9 +42,9 @@ def make_tracker(
     )
 
 
-def texts(dispatcher: CollectingDispatcher, channel: str | None = None) -> str:
-    """Everything the dispatcher said on ``channel`` (texts and domain responses), one message a line."""
-    return "\n".join(message_text(m, channel) for m in dispatcher.messages)
+def texts(dispatcher: CollectingDispatcher, channel: str = WEB) -> str:
+    """Everything the dispatcher said on ``channel``, one message a line (responses rendered as Rasa does)."""
+    return "\n".join(rendered(m, channel) for m in dispatcher.messages)
 
 
 def slot_events(events: list[dict]) -> dict:

@@ -11,6 +11,11 @@ from freezegun import freeze_time
 from bot.contact import (
     TRANSFER_KEY,
     ContactConfigError,
+    ContactWay,
+    EveningNow,
+    EveningState,
+    HoursNow,
+    HoursState,
     french_time,
     get_directory,
     load_directory,
@@ -58,22 +63,23 @@ def test_without_hours_nothing_is_claimed(moment):
     directory = load_directory(SHIPPED)
     assert directory.open_now(moment) is None
     assert directory.next_opening(moment) is None
-    call = directory.call_centre_phrase(moment)
-    assert call == (
-        "Centre d'appels : Direction du loisir et de la vie communautaire au 450 961-2001, poste 4000, "
-        "pendant nos heures d'ouverture."
-    )
-    text = " ".join(directory.escalation_lines(moment))
-    assert "ouvert" not in text.replace("ouverture", "")
-    assert "fermé" not in text
+    assert directory.hours_now(moment) == HoursNow(HoursState.UNKNOWN)
+    assert directory.evening_now(moment) == EveningNow(EveningState.FIRST_EVENINGS)
 
 
-def test_escalation_lines_give_every_way_in_the_guide():
-    lines = load_directory(SHIPPED).escalation_lines(at(2026, 11, 26, 10, 0))
-    assert lines[0].startswith("Centre d'appels")
-    assert "19 h à 20 h 30" in lines[1] and "450 961-8388" in lines[1]
-    assert lines[2] == "Par courriel : loisirs@ville.terrebonne.qc.ca."
-    assert "940, montée Masson, bureau 102" in lines[3] and "4 bibliothèques" in lines[3]
+def test_every_way_in_the_guide_and_its_facts():
+    directory = load_directory(SHIPPED)
+    moment = at(2026, 11, 26, 10, 0)
+    assert directory.reach_order(moment) == [
+        ContactWay.CALL_CENTRE, ContactWay.EVENING_LINE, ContactWay.EMAIL, ContactWay.IN_PERSON,
+    ]
+    facts = directory.facts()
+    assert facts["call_centre"] == "450 961-2001, poste 4000"
+    assert facts["call_centre_name"] == "Direction du loisir et de la vie communautaire"
+    assert (facts["evening_start"], facts["evening_end"], facts["evening_line"]) == ("19 h", "20 h 30", "450 961-8388")
+    assert facts["city_email"] == "loisirs@ville.terrebonne.qc.ca"
+    assert directory.facts(spoken=True)["city_email"] == "loisirs arobase ville point terrebonne point qc point ca"
+    assert "940, montée Masson, bureau 102" in facts["in_person"] and "4 bibliothèques" in facts["in_person"]
 
 
 @pytest.mark.parametrize(
@@ -110,22 +116,17 @@ def test_next_opening_skips_nights_weekends_and_holidays(configured, moment, ope
     assert load_directory(configured).next_opening(moment) == opening
 
 
-def test_phrases_once_hours_are_configured(configured):
+def test_hours_now_once_hours_are_configured(configured):
     directory = load_directory(configured)
-    assert directory.hours_phrase(at(2026, 11, 26, 10, 0)) == (
-        "Le centre d'appels est ouvert en ce moment, jusqu'à 12 h."
+    assert directory.hours_now(at(2026, 11, 26, 10, 0)) == HoursNow(HoursState.OPEN, closes_at="12 h")
+    assert directory.hours_now(at(2026, 11, 26, 7, 0)) == HoursNow(
+        HoursState.CLOSED, opens_day="aujourd'hui", opens_at="8 h 30"
     )
-    assert directory.hours_phrase(at(2026, 11, 26, 7, 0)) == (
-        "Le centre d'appels est fermé en ce moment ; il ouvre aujourd'hui à 8 h 30."
+    assert directory.hours_now(at(2026, 11, 26, 17, 0)) == HoursNow(HoursState.CLOSED, opens_day="demain", opens_at="8 h 30")
+    assert directory.hours_now(at(2026, 12, 25, 10, 0)) == HoursNow(
+        HoursState.CLOSED, holiday=True, opens_day="lundi 28 décembre", opens_at="8 h 30"
     )
-    assert directory.hours_phrase(at(2026, 11, 26, 17, 0)) == (
-        "Le centre d'appels est fermé en ce moment ; il ouvre demain à 8 h 30."
-    )
-    assert directory.hours_phrase(at(2026, 12, 25, 10, 0)) == (
-        "Le centre d'appels est fermé en ce moment (jour férié) ; il ouvre lundi 28 décembre à 8 h 30."
-    )
-    call = directory.call_centre_phrase(at(2026, 11, 27, 17, 0))
-    assert call.endswith("poste 4000. Le centre d'appels est fermé en ce moment ; il ouvre lundi 30 novembre à 8 h 30.")
+    assert directory.hours_now(at(2026, 11, 27, 17, 0)).opens_day == "lundi 30 novembre"
 
 
 @pytest.mark.parametrize(
@@ -146,16 +147,15 @@ def test_registration_evening(configured, moment, evening):
 
 
 def test_during_a_registration_evening_the_evening_line_comes_first(configured):
-    lines = load_directory(configured).escalation_lines(at(2027, 1, 12, 19, 30))
-    assert lines[0] == "Ce soir, soirée d'inscriptions : joignez-nous de 19 h à 20 h 30 au 450 961-8388."
-    assert lines[1].startswith("Centre d'appels")
+    directory = load_directory(configured)
+    moment = at(2027, 1, 12, 19, 30)
+    assert directory.evening_now(moment) == EveningNow(EveningState.TONIGHT)
+    assert directory.reach_order(moment)[:2] == [ContactWay.EVENING_LINE, ContactWay.CALL_CENTRE]
 
 
 def test_upcoming_registration_evenings_are_named(configured):
-    phrase = load_directory(configured).evening_phrase(at(2026, 11, 26, 10, 0))
-    assert phrase == (
-        "Exceptionnellement, lors des soirées d'inscriptions (mardi 12 janvier et dimanche 14 mars), "
-        "de 19 h à 20 h 30, joignez-nous au 450 961-8388."
+    assert load_directory(configured).evening_now(at(2026, 11, 26, 10, 0)) == EveningNow(
+        EveningState.UPCOMING, days="mardi 12 janvier et dimanche 14 mars"
     )
 
 

@@ -1,4 +1,7 @@
-"""The guide's password rules, the explanations of missed rules and the password-like text detector."""
+"""The guide's password rules, the missed rules of a candidate and the password-like text detector.
+
+The sentences that explain a missed rule are responses of domain.yml: tests/actions/test_password_check.py.
+"""
 import pytest
 
 from bot.policy.password import (
@@ -7,11 +10,13 @@ from bot.policy.password import (
     PasswordRules,
     Rule,
     check,
+    count_words,
     extract_candidate,
     looks_like_password,
     password_spans,
     redact_passwords,
 )
+from tests.responses import render
 
 GUIDE_SENTENCE = (
     "Votre mot de passe doit contenir : un minimum de huit (8) lettres incluant une majuscule ; "
@@ -20,7 +25,10 @@ GUIDE_SENTENCE = (
 
 
 def test_default_rules_are_the_guide_word_for_word():
-    assert GUIDE_RULES.describe() == GUIDE_SENTENCE
+    assert render("utter_password_rules").replace("\n- ", " ") == GUIDE_SENTENCE
+    assert f"un minimum de {count_words(GUIDE_RULES.min_length)} lettres incluant une majuscule" in GUIDE_SENTENCE
+    assert GUIDE_RULES.length_unit is LengthUnit.LETTERS
+    assert GUIDE_RULES.require_uppercase and GUIDE_RULES.require_digit and GUIDE_RULES.require_symbol
 
 
 @pytest.mark.parametrize(
@@ -47,32 +55,15 @@ def test_check_names_exactly_the_missed_rules(candidate, missed):
 def test_a_city_that_counts_characters_configures_it():
     rules = PasswordRules(length_unit=LengthUnit.CHARACTERS)
     assert rules.check("Abcdef1!") == []
-    assert "huit (8) caractères" in rules.describe()
-    assert rules.explain(Rule.LENGTH) == "Il faut au moins huit (8) caractères."
+    assert rules.not_counted_in_length() == ()
 
 
 def test_rules_can_be_relaxed():
     rules = PasswordRules(min_length=12, require_symbol=False)
     assert rules.check("Abcdefghijk1") == [Rule.LENGTH]
-    assert rules.describe() == (
-        "Votre mot de passe doit contenir : un minimum de douze (12) lettres incluant une majuscule ; "
-        "plus un chiffre."
-    )
-
-
-@pytest.mark.parametrize("candidate", ["soleil", "Soleil2024!", "abcdefgh1!", "Abcdefgh!", "Abcdefgh1"])
-def test_explanations_never_repeat_the_password(candidate):
-    explanations = GUIDE_RULES.explain_all(candidate)
-    assert explanations
-    for text in explanations:
-        assert candidate not in text
-        assert candidate.lower() not in text.lower()
-
-
-def test_length_explanation_says_digits_and_symbols_do_not_count():
-    assert GUIDE_RULES.explain(Rule.LENGTH) == (
-        "Il faut au moins huit (8) lettres ; le chiffre et le symbole ne comptent pas dans ces lettres."
-    )
+    assert rules.check("Abcdefghijkl1") == []
+    assert rules.not_counted_in_length() == (Rule.DIGIT,)
+    assert count_words(rules.min_length) == "douze (12)"
 
 
 @pytest.mark.parametrize(
