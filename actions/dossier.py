@@ -23,6 +23,7 @@ from actions.escalation import escalate
 from actions.forms import split_date_or_phone
 from bot.backend.api import BackendError, BackendUnavailable, IdentifyOutcome
 from bot.policy import dossier
+from bot.session import PERSONAL_ANSWER, identification_value
 
 OFFERED_SLOT = "identification_offered"
 TOPIC_SLOT = "dossier_topic"
@@ -50,7 +51,8 @@ def answer_or_apologise(
 ) -> list[EventType]:
     """Say the dossier data, or that the account system is unavailable (and how to reach a person)."""
     try:
-        dispatcher.utter_message(text=dossier_answer(topic, file_id, is_phone(tracker)))
+        # The identified person's data: stored redacted in the tracker store (bot/session.py).
+        dispatcher.utter_message(text=dossier_answer(topic, file_id, is_phone(tracker)), **PERSONAL_ANSWER)
     except BackendError as error:
         dispatcher.utter_message(text=error.message)
         if isinstance(error, BackendUnavailable):
@@ -132,7 +134,7 @@ class ActionIdentifySubmit(Action):
         topic = tracker.get_slot(TOPIC_SLOT) or "profile"
         return [
             *done,
-            SlotSet(IDENTIFIED_FILE_SLOT, result.file_id),
+            SlotSet(IDENTIFIED_FILE_SLOT, identification_value(tracker, result.file_id)),
             SlotSet(TOPIC_SLOT, None),
             *answer_or_apologise(dispatcher, tracker, topic, result.file_id),
         ]

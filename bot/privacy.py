@@ -38,6 +38,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.policy.password import looks_like_password, password_spans
+from bot.session import is_personal_answer, redact_personal_answer
 from bot.settings import get_settings
 
 
@@ -70,7 +71,7 @@ PERSONAL_SLOT_FRAGMENTS: tuple[tuple[str, Kind], ...] = (
 PERSONAL_ENTITIES = {"card_digits": Kind.CARD, "birth_date": Kind.DATE, "phone_number": Kind.PHONE, "email": Kind.EMAIL}
 
 # Keys of message metadata whose value is a credential, whatever it looks like.
-SECRET_KEYS = {"token", "jwt", "authorization", "access_token", "id_token"}
+SECRET_KEYS = {"token", "jwt", "authorization", "access_token", "id_token", "client_session"}
 # Keys (in metadata or a payload's JSON) whose value is a password, whatever it looks like.
 PASSWORD_KEYS = {"password", "passwd", "mot_de_passe", "motdepasse", "mdp"}
 
@@ -395,6 +396,8 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
     for key in ("metadata", "data"):
         if event.get(key):
             event[key] = _redact_metadata(event[key])
+    if is_personal_answer(event):  # an identified person's data, said by the bot (bot/session.py)
+        event = redact_personal_answer(event)
     return event
 
 
