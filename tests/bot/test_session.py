@@ -65,7 +65,7 @@ def test_the_same_web_client_keeps_its_identification():
 @pytest.mark.parametrize("second_client", [
     ("rest", None),                                                   # no key at all
     ("socketio", {CLIENT_SESSION_KEY: issue_client_session(SID)}),   # a fresh key for the same id
-    ("rest", {CLIENT_SESSION_KEY: "v1.%s.forgedforgedforged.1.abc" % SID}),
+    ("rest", {CLIENT_SESSION_KEY: f"v1.{SID}.forgedforgedforged.1.abc"}),
     ("ivr", None),                                                   # the web id replayed on the phone line
 ])
 def test_a_second_client_with_the_same_conversation_id_gets_nothing(second_client):
