@@ -144,7 +144,7 @@ def action_call_error_kind(error: BaseException | None) -> str:
         return "unknown"
     cause = error.__cause__ or error.__context__
     for candidate in (error, cause):
-        if isinstance(candidate, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        if isinstance(candidate, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
             return "timeout"
         if isinstance(candidate, aiohttp.ClientConnectionError):
             return "unreachable"
