@@ -46,10 +46,13 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 
 from bot.contract import HANDOFF_REASON_SLOT
+
+disable_created_metrics()  # no `_created` series: they double the output and no alert uses them
 
 PLUGIN_NAME = "assistant-metrics"
 MAX_LABEL_VALUES = 200
@@ -188,10 +191,9 @@ def install_action_call_error_handler() -> None:
 def route_label(request: Any) -> str:
     """The route template of a Sanic request (``/conversations/<conversation_id>/tracker``), never its path."""
     route = getattr(request, "route", None)
-    path = getattr(route, "path", None)
-    if not path:
+    if route is None:
         return "unmatched"
-    return bounded("route", "/" + str(path).lstrip("/"))
+    return bounded("route", "/" + str(getattr(route, "path", "") or "").lstrip("/"))
 
 
 def start_request(request: Any) -> None:
