@@ -1106,6 +1106,9 @@
         var owner = ownerOf(token);
         var stored = local.get(keys.session, null);
         if (fresh || !stored || stored.owner !== owner || !stored.id) {
+          if (stored && stored.owner !== owner) {
+            endServerSession(cfg, stored.id, stored.key); // someone else on this computer now
+          }
           stored = { id: newSessionId(), owner: owner };
           local.set(keys.session, stored);
           session.remove(keys.transcript);
