@@ -13,6 +13,7 @@ from bot.backend.factory import get_backend
 from bot.contact import ContactDirectory, get_directory
 from bot.contract import form_slots
 from bot.identity import identity_from_metadata
+from bot.session import identified_file_id
 
 IVR_CHANNEL = "ivr"
 IDENTIFIED_FILE_SLOT = "identified_file_id"
@@ -58,8 +59,8 @@ def identified_file(tracker: Tracker) -> int | None:
     account = web_account(tracker)
     if account is not None and account.linked and account.file_id is not None:
         return account.file_id
-    value = tracker.get_slot(IDENTIFIED_FILE_SLOT)
-    return int(value) if value is not None else None
+    # Bound to the client that identified and ended by idle time (bot/session.py).
+    return identified_file_id(tracker)
 
 
 def clear_form_slots() -> list[EventType]:

@@ -22,6 +22,7 @@ from actions.escalation import escalate
 from actions.forms import split_date_or_phone
 from bot.backend.api import BackendError, BackendUnavailable, IdentifyOutcome
 from bot.policy import dossier
+from bot.session import PERSONAL_ANSWER, identification_value
 
 OFFERED_SLOT = "identification_offered"
 TOPIC_SLOT = "dossier_topic"
@@ -55,7 +56,8 @@ def answer_or_apologise(
             return escalate(dispatcher, tracker, "backend_unavailable", f"ask_{topic}")
         return []
     for part in parts:
-        respond(dispatcher, f"utter_dossier_{part.code}", **part.values)
+        # The identified person's data: stored redacted in the tracker store (bot/session.py).
+        respond(dispatcher, f"utter_dossier_{part.code}", **part.values, **PERSONAL_ANSWER)
     return []
 
 
@@ -133,7 +135,7 @@ class ActionIdentifySubmit(Action):
         topic = tracker.get_slot(TOPIC_SLOT) or "profile"
         return [
             *done,
-            SlotSet(IDENTIFIED_FILE_SLOT, result.file_id),
+            SlotSet(IDENTIFIED_FILE_SLOT, identification_value(tracker, result.file_id)),
             SlotSet(TOPIC_SLOT, None),
             *answer_or_apologise(dispatcher, tracker, topic, result.file_id),
         ]

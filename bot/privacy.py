@@ -41,6 +41,7 @@ from typing import Any
 from bot.contract import PERSONAL_ENTITIES, Kind, personal_slot_kinds
 from bot.policy.emails import EMAIL_PATTERN
 from bot.policy.password import looks_like_password, password_spans
+from bot.session import is_personal_answer, redact_personal_answer
 from bot.settings import get_settings
 
 PLACEHOLDERS = tuple(kind.value for kind in Kind)
@@ -59,7 +60,7 @@ PERSONAL_SLOT_FRAGMENTS: tuple[tuple[str, Kind], ...] = (
 )
 
 # Keys of message metadata whose value is a credential, whatever it looks like.
-SECRET_KEYS = {"token", "jwt", "authorization", "access_token", "id_token"}
+SECRET_KEYS = {"token", "jwt", "authorization", "access_token", "id_token", "client_session"}
 # Keys (in metadata or a payload's JSON) whose value is a password, whatever it looks like.
 PASSWORD_KEYS = {"password", "passwd", "mot_de_passe", "motdepasse", "mdp"}
 
@@ -381,6 +382,8 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
     for key in ("metadata", "data"):
         if event.get(key):
             event[key] = _redact_metadata(event[key])
+    if is_personal_answer(event):  # an identified person's data, said by the bot (bot/session.py)
+        event = redact_personal_answer(event)
     return event
 
 

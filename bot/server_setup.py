@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from bot.metrics import install_action_server_plugin
 from bot.privacy import install_log_redaction
 from bot.settings import get_settings
 
@@ -14,4 +15,5 @@ def set_up_action_server() -> None:
     on ``SANIC_HOST``; an explicit ``SANIC_HOST`` in the environment still wins.
     """
     install_log_redaction()
+    install_action_server_plugin()  # GET /metrics and action measurements (bot/metrics.py)
     os.environ.setdefault("SANIC_HOST", get_settings().action_server_host)

@@ -15,6 +15,8 @@ DEV_TOKEN_SECRET = "dev-only-secret-change-me-in-production-0123456789"
 DEV_CARD_HASH_SECRET = "dev-only-card-hash-key-change-me-in-production"
 # A development-only token of the Rasa HTTP API (`rasa run --auth-token`); production sets BOT_RASA_API_TOKEN.
 DEV_RASA_API_TOKEN = "dev-only-rasa-api-token-change-me"
+# A development-only key that signs the widget's client session keys (bot/session.py); production sets BOT_SESSION_SECRET.
+DEV_SESSION_SECRET = "dev-only-session-secret-change-me-in-production"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class Settings:
     ivr_confidence_threshold: float = 0.5
     ivr_token: str = ""
     backend: str = "sqlalchemy"
+    session_secret: str = DEV_SESSION_SECRET
+    identification_idle_minutes: float = 10.0
+    readiness_timeout_seconds: float = 2.0
 
 
 def _env(name: str, default: str) -> str:
@@ -73,4 +78,7 @@ def get_settings() -> Settings:
         ivr_confidence_threshold=float(_env("BOT_IVR_CONFIDENCE_THRESHOLD", "0.5")),
         ivr_token=_env("BOT_IVR_TOKEN", ""),
         backend=_env("BOT_BACKEND", "sqlalchemy"),
+        session_secret=_env("BOT_SESSION_SECRET", DEV_SESSION_SECRET),
+        identification_idle_minutes=float(_env("BOT_IDENTIFICATION_IDLE_MINUTES", "10")),
+        readiness_timeout_seconds=float(_env("BOT_READINESS_TIMEOUT_SECONDS", "2")),
     )

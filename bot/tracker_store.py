@@ -43,7 +43,7 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import rasa_compat
+from bot import metrics, rasa_compat
 from bot.privacy import install_log_redaction, redact_event, slot_kind
 from bot.settings import get_settings
 
@@ -230,6 +230,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
                 data = event.as_dict()
+                metrics.record_event(data)
                 stored = redact_event(data)
                 if data.get("event") == "slot" and stored.get("value") != data.get("value"):
                     self.slot_vault.put(tracker.sender_id, _slot_key(data), data.get("value"))

@@ -101,7 +101,8 @@ def test_what_the_phone_line_says_is_speakable(name):
 @pytest.mark.parametrize("name", sorted(set(RESPONSES) - SAID_BY_RULES))
 def test_responses_said_by_actions_take_numbers_and_hours_from_variables(name):
     for variant in RESPONSES[name]:
-        assert not PHONE.findall(variant["text"]), f"{name}: write {{call_centre}} or {{evening_line}}"
+        text = variant["text"].replace(EXAMPLE_PHONE, "") if FORM_EXAMPLES.match(name) else variant["text"]
+        assert not PHONE.findall(text), f"{name}: write {{call_centre}} or {{evening_line}}"
         assert not TIME.findall(variant["text"]), f"{name}: write {{evening_start}}, {{closes_at}}..."
 
 
@@ -111,6 +112,7 @@ def test_every_response_the_code_names_exists():
     dossier = (ROOT / "bot" / "policy" / "dossier.py").read_text(encoding="utf-8")
     named |= {f"utter_dossier_{code}" for code in re.findall(r"Part\(\s*\"([a-z_]+)\"", dossier)}
     named |= {f"utter_dossier_registration_{status.value}" for status in RegistrationStatus}
+    named = {name for name in named if not name.endswith("_")}  # prefixes of f-strings, checked below
     named.discard("utter_action")  # the key of a bot message that names its response, not a response
     assert named - set(RESPONSES) == set()
 

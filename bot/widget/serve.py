@@ -6,6 +6,12 @@ Rasa's tracker with the API token (which the browser never sees), `/demo/...` th
 `/demo/config.js` the Rasa server's address for the demo page, and `/demo-token?as=marie` a signed
 portal token for a demo account (only with `--demo-login`: it logs anyone in as Marie Tremblay, so
 never in production).
+
+Client sessions (bot/session.py): `POST /session` `{"sessionId": ...}` hands the widget a signed client
+session key for its conversation, which it sends with every message and which binds an identification
+to this browser; `/history/{session id}` answers only with that key (header `X-Assistant-Session`);
+`POST /session/end` `{"sessionId": ..., "key": ...}` ends the conversation on the Rasa server (a
+`restart` event: the identification and every slot are gone) for "Recommencer" and "Terminer la session".
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ import requests
 
 from bot.backend.api import BackendUnavailable
 from bot.identity import make_demo_token
+from bot.session import issue_client_session, verify_client_session
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -33,6 +40,8 @@ ROOTS = {"widget": WIDGET_DIR / "static", "demo": WIDGET_DIR / "demo"}
 DEMO_ACCOUNTS = {"marie": "marie.tremblay@example.com"}
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 HISTORY_LIMIT = 100
+SESSION_HEADER = "X-Assistant-Session"
+MAX_BODY_BYTES = 2048
 CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".LICENSE": "text/plain; charset=utf-8"}
 
@@ -80,6 +89,47 @@ class WidgetHandler(BaseHTTPRequestHandler):
         else:
             self._static(url.path)
 
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        path = urlsplit(self.path).path
+        body = self._json_body()
+        session_id = body.get("sessionId") if isinstance(body, dict) else None
+        if path not in ("/session", "/session/end"):
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
+        elif not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "bad_session_id"})
+        elif path == "/session":
+            self._send_json(HTTPStatus.OK, {"key": issue_client_session(session_id)})
+        elif verify_client_session(body.get("key"), session_id) is None:
+            self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_session_key"})
+        else:
+            self._end_session(session_id)
+
+    def _json_body(self) -> object:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        if not 0 < length <= MAX_BODY_BYTES:
+            return None
+        try:
+            return json.loads(self.rfile.read(length))
+        except ValueError:
+            return None
+
+    def _end_session(self, session_id: str) -> None:
+        """Restart the conversation on the Rasa server: its identification and slots are gone for good."""
+        params = {"token": self.server.api_token} if self.server.api_token else {}
+        try:
+            response = requests.post(
+                f"{self.server.rasa_url}/conversations/{session_id}/tracker/events",
+                params=params, json=[{"event": "restart"}], timeout=5,
+            )
+            response.raise_for_status()
+        except requests.RequestException:
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "rasa_unavailable"})
+            return
+        self._send_json(HTTPStatus.OK, {"ended": True})
+
     def _static(self, path: str) -> None:
         parts = path.strip("/").split("/", 1)
         root = ROOTS.get(parts[0])
@@ -95,6 +145,10 @@ class WidgetHandler(BaseHTTPRequestHandler):
     def _history(self, session_id: str) -> None:
         if not SESSION_ID.fullmatch(session_id):
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "Conversation introuvable."})
+            return
+        if verify_client_session(self.headers.get(SESSION_HEADER), session_id) is None:
+            # Only the browser that holds the conversation's client session key reads its history.
+            self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_session_key"})
             return
         params = {"token": self.server.api_token} if self.server.api_token else {}
         try:

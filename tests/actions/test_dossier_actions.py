@@ -1,4 +1,6 @@
 """Profile, card expiry, amounts and registrations: data only for an identified person."""
+import time
+
 import pytest
 
 from actions.dossier import (
@@ -10,6 +12,7 @@ from actions.dossier import (
     ActionRegistrations,
 )
 from bot.backend.factory import get_backend
+from bot.session import CLIENT_SESSION_KEY, identification_value, issue_client_session
 from tests.actions.trackers import make_tracker, slot_events, texts
 from tests.responses import PHONE, rendered_buttons
 
@@ -26,7 +29,13 @@ def marie_linked(token):
 
 
 def phone_identified(file_id, channel="ivr"):
-    return make_tracker("", intent="ask_card_expiry", slots={"identified_file_id": file_id}, channel=channel)
+    """A person identified a minute ago in this conversation, asking from the same client (on the web: the
+    widget's client session key in the metadata), as ActionIdentifySubmit records it."""
+    metadata = None if channel == "ivr" else {CLIENT_SESSION_KEY: issue_client_session("test-conversation")}
+    value = identification_value(make_tracker("", channel=channel, metadata=metadata), file_id)
+    identified = {"event": "slot", "name": "identified_file_id", "value": value, "timestamp": time.time() - 60}
+    return make_tracker("", intent="ask_card_expiry", slots={"identified_file_id": value}, channel=channel,
+                        metadata=metadata, events=[identified])
 
 
 @pytest.mark.parametrize("action", [ActionCardExpiry, ActionProfile, ActionAmountDue, ActionRegistrations])

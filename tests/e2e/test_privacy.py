@@ -5,6 +5,7 @@ import json
 import sqlite3
 
 from bot.identity import sign_token
+from bot.session import PERSONAL_ANSWER_PLACEHOLDER, issue_client_session
 
 CARD, OTHER_CARD = "123456", "654321"
 SECRETS = (
@@ -77,3 +78,25 @@ def test_a_personal_slot_is_stored_as_its_placeholder_but_reloads_with_its_value
     ).items()
     assert production_server.tracker(sender)["slots"]["card_digits"] == CARD
     assert CARD not in raw_database_bytes(production_server)
+
+
+# What the assistant says about an identified person (bot/session.py): names, amounts, activities, expiry dates.
+DOSSIER_ANSWERS = ("Marie :", "Léa", "45,00", "Soccer U12", "31 mars 2027", "30 septembre 2026", "en attente de paiement")
+
+
+def test_the_bots_answers_about_an_identified_person_are_not_stored_in_clear(production_server):
+    sender = "0a" * 16
+    key = {"client_session": issue_client_session(sender)}
+    said = []
+    for text in ("quand expire ma carte accès terrebonne", "oui", CARD, "12 mars 1985",
+                 "combien je dois", "à quelles activités je suis inscrite"):
+        said += [m.get("text", "") for m in production_server.talk(sender, text, metadata=key)]
+    replies = "\n".join(said)
+    assert "Marie : carte valide jusqu'au 31 mars 2027." in replies and "Marie : 45,00 $" in replies
+    assert "Soccer U12" in replies  # the citizen was told; the store keeps none of it
+    raw = raw_database_bytes(production_server)
+    for value in DOSSIER_ANSWERS:
+        assert value not in raw, f"{value!r} stored in clear"
+    stored = [json.loads(r["data"]) for r in rows(production_server, sender) if r["type_name"] == "bot"]
+    assert sum(e["text"] == PERSONAL_ANSWER_PLACEHOLDER for e in stored) == 3
+    assert key["client_session"] not in raw

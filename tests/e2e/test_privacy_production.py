@@ -52,3 +52,16 @@ def test_the_action_server_listens_on_localhost_only(production_server):
     addresses = listening_addresses(port)
     assert addresses, "the action server listens"
     assert addresses <= {"0100007F", "00000000000000000000000001000000"}, addresses
+
+
+def test_operators_endpoints_need_no_token_and_say_nothing_personal(production_server):
+    sender = "prod-ops-marie-tremblay"
+    production_server.texts(sender, "je suis née le 12 mars 1985, carte 123456, combien je dois?")
+    ready = requests.get(f"{production_server.url}/ready", timeout=10)
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    for url in (production_server.url, production_server.actions_url):
+        text = requests.get(f"{url}/metrics", timeout=10).text
+        assert "assistant_" in text
+        names_and_labels = "\n".join(line.rsplit(" ", 1)[0] for line in text.lower().splitlines())
+        for personal in (sender, "marie", "1985", "123456"):
+            assert personal not in names_and_labels

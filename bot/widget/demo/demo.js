@@ -30,6 +30,7 @@
   window.TerrebonneAssistantConfig = Object.assign({
     serverUrl: demo.serverUrl,
     historyUrl: "/history/{sessionId}",
+    sessionUrl: "/session",
     tokenProvider: function () {
       if (who() !== "marie") {
         return null;

@@ -44,6 +44,9 @@
     retry: "Réessayer",
     pending: "En attente d'envoi",
     restarted: "Nouvelle conversation commencée.",
+    endSession: "Terminer la session",
+    endSessionLabel: "Terminer la session : effacer la conversation et votre identification",
+    ended: "Session terminée. La conversation et votre identification sont effacées de cet appareil.",
   };
 
   var DEFAULTS = {
@@ -56,6 +59,7 @@
     colors: { primary: "#0b4f8a", onPrimary: "#ffffff" },
     tokenProvider: null,
     historyUrl: null,
+    sessionUrl: null,
     storageKey: "terrebonne-assistant",
     slowAfterMs: 8000,
     failAfterMs: 30000,
@@ -79,6 +83,7 @@
       subtitle: data.subtitle,
       welcome: data.welcome,
       historyUrl: data.historyUrl,
+      sessionUrl: data.sessionUrl,
       storageKey: data.storageKey,
       open: data.open === undefined ? undefined : data.open === "true",
     };
@@ -513,13 +518,14 @@
 
   // `historyUrl` answers {"messages": [{"from": "user"|"bot", "text", "buttons"}]} for a session id
   // (bot/widget/serve.py's /history/{sessionId} reads Rasa's tracker with the API token).
-  function serverHistory(cfg, sessionId) {
+  function serverHistory(cfg, sessionId, sessionKey) {
     var url = new URL(cfg.historyUrl.replace("{sessionId}", encodeURIComponent(sessionId)), location.href);
     var controller = new AbortController();
     var timer = setTimeout(function () {
       controller.abort();
     }, 5000);
-    return fetch(url.href, { cache: "no-store", signal: controller.signal })
+    var headers = sessionKey ? { "X-Assistant-Session": sessionKey } : {};
+    return fetch(url.href, { cache: "no-store", signal: controller.signal, headers: headers })
       .then(function (response) {
         clearTimeout(timer);
         if (!response.ok) {
@@ -534,6 +540,67 @@
       });
   }
 
+  // ---------------------------------------------------------------- client session key
+  // `sessionUrl` (bot/widget/serve.py's /session) signs a key for the conversation; the widget keeps it
+  // with the session id and sends it with every message (metadata `client_session`): an identification
+  // is bound to it, so another browser that learns the session id gets nothing personal (bot/session.py).
+
+  var KEY_RENEW_MS = 11 * 3600 * 1000;
+
+  function postJson(url, body) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () {
+      controller.abort();
+    }, 5000);
+    return fetch(new URL(url, location.href).href, {
+      method: "POST",
+      cache: "no-store",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    }).then(function (response) {
+      clearTimeout(timer);
+      if (!response.ok) {
+        throw new Error("HTTP " + response.status);
+      }
+      return response.json();
+    });
+  }
+
+  function sessionKeyFor(cfg, stored) {
+    if (!cfg.sessionUrl) {
+      return Promise.resolve(null);
+    }
+    if (stored.key && stored.keyAt && Date.now() - stored.keyAt < KEY_RENEW_MS) {
+      return Promise.resolve(stored.key);
+    }
+    return postJson(cfg.sessionUrl, { sessionId: stored.id }).then(
+      function (body) {
+        stored.key = body.key || null;
+        stored.keyAt = Date.now();
+        return stored.key;
+      },
+      function () {
+        return null;
+      }
+    );
+  }
+
+  // Ends the conversation on the server (its identification and slots are gone); never blocks the widget.
+  function endServerSession(cfg, sessionId, sessionKey) {
+    if (!cfg.sessionUrl || !sessionId || !sessionKey) {
+      return Promise.resolve(false);
+    }
+    return postJson(cfg.sessionUrl.replace(/\/+$/, "") + "/end", { sessionId: sessionId, key: sessionKey }).then(
+      function () {
+        return true;
+      },
+      function () {
+        return false;
+      }
+    );
+  }
+
   // ---------------------------------------------------------------- the widget
 
   function Widget(cfg) {
@@ -545,6 +612,7 @@
     };
     var state = {
       sessionId: null,
+      sessionKey: null,
       link: null,
       online: false,
       started: false,
@@ -623,6 +691,15 @@
         "aria-label": TEXT.restartLabel,
         text: TEXT.restart,
       });
+      var endSession = el("button", {
+        type: "button",
+        className: "header__button header__button--end",
+        "aria-label": TEXT.endSessionLabel,
+        text: TEXT.endSession,
+      });
+      if (!cfg.sessionUrl) {
+        endSession.hidden = true;
+      }
       var close = el("button", {
         type: "button",
         className: "header__button header__button--close",
@@ -632,7 +709,7 @@
       close.appendChild(el("span", { "aria-hidden": "true", text: "×" }));
       var header = el("div", { className: "header" }, [
         el("div", { className: "header__titles" }, [title, subtitle]),
-        el("div", { className: "header__actions" }, [restart, close]),
+        el("div", { className: "header__actions" }, [restart, endSession, close]),
       ]);
 
       var log = el("div", {
@@ -678,6 +755,7 @@
         toggle(false, true);
       });
       restart.addEventListener("click", restartConversation);
+      endSession.addEventListener("click", endIdentifiedSession);
       retry.addEventListener("click", onRetry);
       form.addEventListener("submit", function (event) {
         event.preventDefault();
@@ -853,6 +931,9 @@
         if (token) {
           metadata.token = token;
         }
+        if (state.sessionKey) {
+          metadata.client_session = state.sessionKey;
+        }
         state.lastSent = item;
         remember({ from: "user", text: item.text });
         state.link.send(item, metadata);
@@ -996,7 +1077,7 @@
       var fromServer =
         fresh || !cfg.historyUrl
           ? Promise.resolve(null)
-          : serverHistory(cfg, state.sessionId).catch(function () {
+          : serverHistory(cfg, state.sessionId, state.sessionKey).catch(function () {
               return null;
             });
       setStatus("loading", TEXT.loading, false);
@@ -1025,6 +1106,9 @@
         var owner = ownerOf(token);
         var stored = local.get(keys.session, null);
         if (fresh || !stored || stored.owner !== owner || !stored.id) {
+          if (stored && stored.owner !== owner) {
+            endServerSession(cfg, stored.id, stored.key); // someone else on this computer now
+          }
           stored = { id: newSessionId(), owner: owner };
           local.set(keys.session, stored);
           session.remove(keys.transcript);
@@ -1033,15 +1117,29 @@
         }
         state.sessionId = stored.id;
         ui.host.setAttribute("data-session", stored.id);
-        return restoreHistory(fresh).then(function () {
-          if (generation === state.generation) {
-            connect();
+        return sessionKeyFor(cfg, stored).then(function (sessionKey) {
+          if (sessionKey && generation === state.generation) {
+            local.set(keys.session, stored);
           }
+          state.sessionKey = sessionKey;
+          return restoreHistory(fresh).then(function () {
+            if (generation === state.generation) {
+              connect();
+            }
+          });
         });
       });
     }
 
-    function restartConversation() {
+    // "Terminer la session": the same as Recommencer, said as the end of what the assistant knew of you.
+    function endIdentifiedSession() {
+      restartConversation(TEXT.ended);
+    }
+
+    function restartConversation(message) {
+      endServerSession(cfg, state.sessionId, state.sessionKey);
+      state.sessionKey = null;
+      local.remove(keys.session);
       if (state.link) {
         state.link.stop();
       }
@@ -1053,7 +1151,7 @@
       state.transcript = [];
       state.outbox = [];
       start(true).then(function () {
-        setStatus("restarted", TEXT.restarted, false);
+        setStatus("restarted", typeof message === "string" ? message : TEXT.restarted, false);
         ui.input.focus();
       });
     }
@@ -1088,6 +1186,7 @@
         toggle(false, true);
       },
       restart: restartConversation,
+      endSession: endIdentifiedSession,
       sessionId: function () {
         return state.sessionId;
       },

@@ -11,7 +11,15 @@ import requests
 from bot.backend.factory import get_backend
 from bot.backend.setup import prepare_database
 from bot.identity import WebIdentity, verify_token
-from bot.widget.serve import HISTORY_LIMIT, WidgetServer, make_server, start_in_thread, transcript
+from bot.session import issue_client_session, verify_client_session
+from bot.widget.serve import (
+    HISTORY_LIMIT,
+    SESSION_HEADER,
+    WidgetServer,
+    make_server,
+    start_in_thread,
+    transcript,
+)
 
 
 def _closed_port() -> int:
@@ -118,7 +126,8 @@ def test_history_of_a_malformed_session_id_is_not_asked_to_rasa(server):
 
 
 def test_history_says_unavailable_when_rasa_is_down(server):
-    response = _get(server, "/history/" + "a" * 32)
+    key = issue_client_session("a" * 32)
+    response = requests.get(server.url + "history/" + "a" * 32, headers={SESSION_HEADER: key}, timeout=5)
     assert response.status_code == 502
     assert response.json() == {"error": "Historique indisponible."}
 
@@ -148,3 +157,35 @@ def test_transcript_keeps_the_latest_messages():
     messages = transcript(events)
     assert len(messages) == HISTORY_LIMIT
     assert messages[-1]["text"] == f"message {HISTORY_LIMIT + 19}"
+
+
+def _post(server: WidgetServer, path: str, body: object) -> requests.Response:
+    return requests.post(server.url.rstrip("/") + path, json=body, timeout=5)
+
+
+def test_a_session_key_is_issued_for_the_widgets_conversation_only(server):
+    session_id = "b" * 32
+    response = _post(server, "/session", {"sessionId": session_id})
+    assert response.status_code == 200
+    key = response.json()["key"]
+    assert verify_client_session(key, session_id)
+    assert verify_client_session(key, "c" * 32) is None
+    assert _post(server, "/session", {"sessionId": session_id}).json()["key"] != key  # a new key each time
+    for bad in ({"sessionId": "../x"}, {}, ["b" * 32]):
+        assert _post(server, "/session", bad).status_code == 400
+
+
+def test_the_history_needs_the_conversations_key(server):
+    session_id = "d" * 32
+    assert _get(server, f"/history/{session_id}").status_code == 403
+    other_key = issue_client_session("e" * 32)
+    response = requests.get(server.url + f"history/{session_id}", headers={SESSION_HEADER: other_key}, timeout=5)
+    assert response.status_code == 403
+
+
+def test_ending_a_session_needs_its_key_and_says_when_rasa_is_down(server):
+    session_id = "f" * 32
+    assert _post(server, "/session/end", {"sessionId": session_id, "key": "nope"}).status_code == 403
+    key = issue_client_session(session_id)
+    response = _post(server, "/session/end", {"sessionId": session_id, "key": key})
+    assert response.status_code == 502  # nothing listens where Rasa should be

@@ -1,0 +1,203 @@
+"""Readiness of a Rasa instance: is every part it needs to answer a citizen there, and which one is not.
+
+Checked concurrently, each within ``BOT_READINESS_TIMEOUT_SECONDS`` (2 s):
+
+- ``model``: the agent is loaded with a model
+- ``tracker_store``: a real query on the tracker store's events table (under Rasa's fail-safe
+  wrapper, which would otherwise hide a dead database behind an in-memory store)
+- ``lock_store``: Redis ``PING`` when the lock store is Redis (in memory: nothing to check)
+- ``slot_vault``: Redis ``PING`` when the slot vault is Redis (``BOT_SLOT_VAULT_URL``)
+- ``action_server``: ``GET /health`` of the action server of endpoints.yml
+
+A check's detail is a short code (``timeout``, an exception class, an HTTP status), never a message:
+connection strings and passwords stay out of the answer, which needs no API token.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from bot import metrics
+from bot.settings import get_settings
+
+COMPONENTS = ("model", "tracker_store", "lock_store", "slot_vault", "action_server")
+
+# Blocking checks (database, Redis) run here, so that a hung connection never holds Sanic's loop.
+_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readiness")
+# A blocking check still running from an earlier probe is not started again (a hung database would
+# otherwise take a thread per probe).
+_running: dict[str, Any] = {}
+
+
+class Unhealthy(Exception):
+    """A part answered, but not as it should; the message is a short code."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One part's state: up or not, a short non-personal detail, how long the check took."""
+
+    up: bool
+    detail: str = "ok"
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"up": self.up, "detail": self.detail, "seconds": round(self.seconds, 4)}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Every part's check; ready when all are up."""
+
+    checks: dict[str, Check]
+
+    @property
+    def ready(self) -> bool:
+        return all(check.up for check in self.checks.values())
+
+    @property
+    def down(self) -> list[str]:
+        return [name for name, check in self.checks.items() if not check.up]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": "ready" if self.ready else "not_ready",
+            "down": self.down,
+            "components": {name: check.as_dict() for name, check in self.checks.items()},
+        }
+
+
+def _unwrap(store: Any) -> Any:
+    """The real tracker store under Rasa's wrappers (AwaitableTrackerStore, FailSafeTrackerStore)."""
+    for _ in range(5):
+        inner = getattr(store, "_tracker_store", None)
+        if inner is None:
+            return store
+        store = inner
+    return store
+
+
+async def _blocking(name: str, check: Callable[[], Any], timeout: float) -> Any:
+    previous = _running.get(name)
+    if previous is not None and not previous.done():
+        raise TimeoutError("still waiting for the previous check")
+    future = asyncio.get_running_loop().run_in_executor(_executor, check)
+    _running[name] = future
+    return await asyncio.wait_for(asyncio.shield(future), timeout)
+
+
+async def _timed(run: Callable[[], Awaitable[str | None]]) -> Check:
+    started = time.perf_counter()
+    try:
+        detail = await run()
+    except (asyncio.TimeoutError, TimeoutError):
+        return Check(False, "timeout", time.perf_counter() - started)
+    except Unhealthy as error:
+        return Check(False, str(error), time.perf_counter() - started)
+    except Exception as error:  # any failure means down; only its class is said
+        return Check(False, type(error).__name__, time.perf_counter() - started)
+    return Check(True, detail or "ok", time.perf_counter() - started)
+
+
+def _sql_query(store: Any) -> None:
+    import sqlalchemy as sa
+
+    events = store.SQLEvent.__table__
+    with store.engine.connect() as connection:
+        connection.execute(sa.select(events.c.id).limit(1)).fetchall()
+
+
+async def check_tracker_store(agent: Any, timeout: float) -> Check:
+    async def run() -> str:
+        store = _unwrap(getattr(agent, "tracker_store", None))
+        if store is None:
+            raise Unhealthy("not_configured")
+        if hasattr(store, "engine") and hasattr(store, "SQLEvent"):
+            await _blocking("tracker_store", lambda: _sql_query(store), timeout)
+            return store.engine.dialect.name
+        await asyncio.wait_for(store.retrieve("readiness-probe"), timeout)
+        return type(store).__name__
+
+    return await _timed(run)
+
+
+def _redis_client(holder: Any, attribute: str) -> Any:
+    client = getattr(holder, attribute, None) if holder is not None else None
+    return client if client is not None and hasattr(client, "ping") else None
+
+
+async def check_lock_store(agent: Any, timeout: float) -> Check:
+    async def run() -> str:
+        client = _redis_client(getattr(agent, "lock_store", None), "red")
+        if client is None:
+            return "in_memory"
+        await _blocking("lock_store", client.ping, timeout)
+        return "redis"
+
+    return await _timed(run)
+
+
+async def check_slot_vault(agent: Any, timeout: float) -> Check:
+    async def run() -> str:
+        vault = getattr(_unwrap(getattr(agent, "tracker_store", None)), "slot_vault", None)
+        client = _redis_client(vault, "_redis")
+        if client is None:
+            return "in_memory"
+        await _blocking("slot_vault", client.ping, timeout)
+        return "redis"
+
+    return await _timed(run)
+
+
+def action_server_health_url(webhook_url: str) -> str:
+    """The action server's ``/health`` from its webhook URL (``http://host:5055/webhook``)."""
+    base = webhook_url.split("?", 1)[0].rstrip("/")
+    if base.endswith("/webhook"):
+        base = base[: -len("/webhook")]
+    return base + "/health"
+
+
+async def check_action_server(agent: Any, timeout: float) -> Check:
+    async def run() -> str:
+        import aiohttp
+
+        endpoint = getattr(agent, "action_endpoint", None)
+        if endpoint is None or not getattr(endpoint, "url", None):
+            return "not_configured"
+        client_timeout = aiohttp.ClientTimeout(total=timeout)
+        async with aiohttp.ClientSession(timeout=client_timeout) as session:
+            async with session.get(action_server_health_url(endpoint.url)) as response:
+                if response.status != 200:
+                    raise Unhealthy(f"http_{response.status}")
+        return "ok"
+
+    return await _timed(run)
+
+
+async def check_model(agent: Any) -> Check:
+    async def run() -> str:
+        if agent is None or not agent.is_ready():
+            raise Unhealthy("not_loaded")
+        return "loaded"
+
+    return await _timed(run)
+
+
+async def readiness(agent: Any, timeout: float | None = None) -> Readiness:
+    """Check every part of this Rasa instance concurrently; records ``assistant_component_up``."""
+    limit = get_settings().readiness_timeout_seconds if timeout is None else timeout
+    results = await asyncio.gather(
+        check_model(agent),
+        check_tracker_store(agent, limit),
+        check_lock_store(agent, limit),
+        check_slot_vault(agent, limit),
+        check_action_server(agent, limit),
+    )
+    checks = dict(zip(COMPONENTS, results, strict=True))
+    for name, check in checks.items():
+        metrics.COMPONENT_UP.labels(name).set(1 if check.up else 0)
+    return Readiness(checks)

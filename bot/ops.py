@@ -1,0 +1,101 @@
+"""Operators' endpoints of the Rasa server: ``GET /metrics`` (Prometheus) and ``GET /ready`` (readiness).
+
+Rasa 3.6 adds routes to its Sanic app only through input channels, so this is one, registered in
+credentials.yml (``bot.ops.OpsInput:``) with the URL prefix ``/``. Registering it also measures every
+HTTP request (``assistant_http_request_seconds``), every citizen message on every channel
+(``assistant_turns_total``, ``assistant_turn_seconds``: the agent's ``handle_message``, which the REST,
+socket.io and IVR channels all call) and the custom actions Rasa failed to run. Neither endpoint says
+anything personal, so neither needs the API token; publish neither on the internet (docs/production.md).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import health, metrics
+
+# /metrics refreshes the readiness gauges (assistant_component_up) when older than this.
+READINESS_REFRESH_SECONDS = 15.0
+_last_readiness = {"at": 0.0}
+
+
+def _meter_agent(agent: Any) -> None:
+    """Measure the agent's ``handle_message`` (every channel's way in), once per agent."""
+    if agent is None or getattr(agent.handle_message, "_assistant_metered", False):
+        return
+    original = agent.handle_message
+
+    async def handle_message(message: UserMessage, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        failed = True
+        try:
+            result = await original(message, *args, **kwargs)
+            failed = False
+            return result
+        finally:
+            metrics.record_turn(getattr(message, "input_channel", None), time.perf_counter() - started, failed)
+
+    handle_message._assistant_metered = True  # type: ignore[attr-defined]
+    agent.handle_message = handle_message
+
+
+def _agent(app: Any) -> Any:
+    return getattr(app.ctx, "agent", None)
+
+
+class _OpsBlueprint(Blueprint):
+    """The ops routes, plus app-wide measurements installed when Rasa registers the channel."""
+
+    def register(self, app: Any, options: dict) -> None:
+        async def on_request(request: Request) -> None:
+            metrics.start_request(request)
+            _meter_agent(_agent(request.app))  # a model loaded later through the API gets a new agent
+
+        async def on_response(request: Request, http_response: HTTPResponse) -> None:
+            metrics.finish_request(request, http_response)
+
+        async def after_start(running_app: Any, _loop: Any) -> None:
+            _meter_agent(_agent(running_app))
+
+        app.register_middleware(on_request, "request")
+        app.register_middleware(on_response, "response")
+        app.register_listener(after_start, "after_server_start")
+        metrics.install_action_call_error_handler()
+        super().register(app, options)
+
+
+class OpsInput(InputChannel):
+    """Not a chat channel: the operators' ``/metrics`` and ``/ready`` (see the module doc)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "ops"
+
+    def url_prefix(self) -> str:
+        return "/"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        ops = _OpsBlueprint("assistant_ops", url_prefix="/")
+
+        @ops.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> HTTPResponse:
+            result = await health.readiness(_agent(request.app))
+            _last_readiness["at"] = time.monotonic()
+            return response.json(result.as_dict(), status=200 if result.ready else 503,
+                                 headers={"Cache-Control": "no-store"})
+
+        @ops.route("/metrics", methods=["GET"])
+        async def metrics_route(request: Request) -> HTTPResponse:
+            if time.monotonic() - _last_readiness["at"] > READINESS_REFRESH_SECONDS:
+                await health.readiness(_agent(request.app))
+                _last_readiness["at"] = time.monotonic()
+            body, content_type = metrics.render()
+            return response.raw(body, content_type=content_type)
+
+        return ops
