@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import health, metrics
+from bot import health, metrics, session
 
 # /metrics refreshes the readiness gauges (assistant_component_up) when older than this.
 READINESS_REFRESH_SECONDS = 15.0
@@ -77,6 +77,7 @@ class _OpsBlueprint(Blueprint):
         app.register_middleware(on_response, "response")
         app.register_listener(after_start, "after_server_start")
         metrics.install_action_call_error_handler()
+        session.install_personal_answer_log_masking()
         super().register(app, options)
 
 
