@@ -18,11 +18,21 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import health, metrics
+from bot import health, metrics, session
 
 # /metrics refreshes the readiness gauges (assistant_component_up) when older than this.
 READINESS_REFRESH_SECONDS = 15.0
-_last_readiness = {"at": 0.0}
+# /ready answers from the last check when it is younger than this (probes from several places, or a
+# flood of requests, cost one round of checks a second at most).
+READINESS_CACHE_SECONDS = 1.0
+_last_readiness: dict[str, Any] = {"at": -1e9, "result": None}
+
+
+async def _readiness(app: Any, max_age: float) -> health.Readiness:
+    if _last_readiness["result"] is None or time.monotonic() - _last_readiness["at"] > max_age:
+        _last_readiness["result"] = await health.readiness(_agent(app))
+        _last_readiness["at"] = time.monotonic()
+    return _last_readiness["result"]
 
 
 def _meter_agent(agent: Any) -> None:
@@ -67,6 +77,7 @@ class _OpsBlueprint(Blueprint):
         app.register_middleware(on_response, "response")
         app.register_listener(after_start, "after_server_start")
         metrics.install_action_call_error_handler()
+        session.install_personal_answer_log_masking()
         super().register(app, options)
 
 
@@ -85,16 +96,13 @@ class OpsInput(InputChannel):
 
         @ops.route("/ready", methods=["GET"])
         async def ready(request: Request) -> HTTPResponse:
-            result = await health.readiness(_agent(request.app))
-            _last_readiness["at"] = time.monotonic()
+            result = await _readiness(request.app, READINESS_CACHE_SECONDS)
             return response.json(result.as_dict(), status=200 if result.ready else 503,
                                  headers={"Cache-Control": "no-store"})
 
         @ops.route("/metrics", methods=["GET"])
         async def metrics_route(request: Request) -> HTTPResponse:
-            if time.monotonic() - _last_readiness["at"] > READINESS_REFRESH_SECONDS:
-                await health.readiness(_agent(request.app))
-                _last_readiness["at"] = time.monotonic()
+            await _readiness(request.app, READINESS_REFRESH_SECONDS)
             body, content_type = metrics.render()
             return response.raw(body, content_type=content_type)
 

@@ -186,3 +186,33 @@ def redact_personal_answer(event: dict[str, Any]) -> dict[str, Any]:
     data = dict(event.get("data") or {})
     data["custom"] = None
     return {**event, "text": PERSONAL_ANSWER_PLACEHOLDER, "metadata": {**kept, PERSONAL_ANSWER_FLAG: True}, "data": data}
+
+
+_masked_repr_installed = False
+
+
+def install_personal_answer_log_masking() -> None:
+    """Make Rasa's ``BotUttered`` events print a personal answer as its placeholder (idempotent).
+
+    Rasa's processor logs every action's events at DEBUG with their ``repr``; log redaction only knows
+    shapes (card numbers, dates...), not a person's name or amount, so a flagged answer must never be
+    printed at all. Installed when the Rasa server registers bot/ops.py's channel.
+    """
+    global _masked_repr_installed
+    if _masked_repr_installed:
+        return
+    from rasa.shared.core.events import BotUttered
+
+    def masked(method: Any) -> Any:
+        def wrapper(self: Any) -> str:
+            metadata = self.metadata if isinstance(self.metadata, Mapping) else {}
+            if metadata.get(PERSONAL_ANSWER_FLAG) is not True:
+                return method(self)
+            shown = BotUttered(PERSONAL_ANSWER_PLACEHOLDER, self.data, {PERSONAL_ANSWER_FLAG: True}, self.timestamp)
+            return method(shown)
+
+        return wrapper
+
+    BotUttered.__repr__ = masked(BotUttered.__repr__)  # type: ignore[method-assign]
+    BotUttered.__str__ = masked(BotUttered.__str__)  # type: ignore[method-assign]
+    _masked_repr_installed = True

@@ -127,3 +127,16 @@ def test_other_bot_answers_and_the_client_key_are_stored_as_before():
     user = {"event": "user", "text": "bonjour", "metadata": {CLIENT_SESSION_KEY: issue_client_session(SID)},
             "parse_data": {"intent": {"name": "greet"}}}
     assert redact_event(user)["metadata"][CLIENT_SESSION_KEY] == "[jeton]"
+
+
+def test_rasa_never_prints_a_personal_answer_in_its_logs():
+    from rasa.shared.core.events import BotUttered
+
+    from bot.session import install_personal_answer_log_masking
+
+    install_personal_answer_log_masking()
+    personal = BotUttered("Montants dus :\n- Marie : 45,00 $", {"buttons": None}, {**PERSONAL_ANSWER, "x": "Marie"}, 1.0)
+    for shown in (repr(personal), str(personal), repr([personal])):
+        assert "Marie" not in shown and "45,00" not in shown and PERSONAL_ANSWER_PLACEHOLDER in shown
+    assert personal.text.endswith("45,00 $")  # the event itself, sent to the citizen, is untouched
+    assert "Allez dans Mon profil." in repr(BotUttered("Allez dans Mon profil.", {}, {}, 1.0))

@@ -84,7 +84,7 @@ def test_a_personal_slot_is_stored_as_its_placeholder_but_reloads_with_its_value
 DOSSIER_ANSWERS = ("Marie :", "Léa", "45,00", "Soccer U12", "31 mars 2027", "30 septembre 2026", "en attente de paiement")
 
 
-def test_the_bots_answers_about_an_identified_person_are_not_stored_in_clear(production_server):
+def test_the_bots_answers_about_an_identified_person_are_not_stored_nor_logged_in_clear(production_server):
     sender = "0a" * 16
     key = {"client_session": issue_client_session(sender)}
     said = []
@@ -95,8 +95,10 @@ def test_the_bots_answers_about_an_identified_person_are_not_stored_in_clear(pro
     assert "Marie : carte valide jusqu'au 31 mars 2027." in replies and "Marie : 45,00 $" in replies
     assert "Soccer U12" in replies  # the citizen was told; the store keeps none of it
     raw = raw_database_bytes(production_server)
+    logs = production_server.logs()  # both servers log at DEBUG, Rasa's events included
     for value in DOSSIER_ANSWERS:
         assert value not in raw, f"{value!r} stored in clear"
+        assert value not in logs, f"{value!r} logged in clear"
     stored = [json.loads(r["data"]) for r in rows(production_server, sender) if r["type_name"] == "bot"]
     assert sum(e["text"] == PERSONAL_ANSWER_PLACEHOLDER for e in stored) == 3
     assert key["client_session"] not in raw

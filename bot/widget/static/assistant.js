@@ -709,7 +709,8 @@
       close.appendChild(el("span", { "aria-hidden": "true", text: "×" }));
       var header = el("div", { className: "header" }, [
         el("div", { className: "header__titles" }, [title, subtitle]),
-        el("div", { className: "header__actions" }, [restart, endSession, close]),
+        el("div", { className: "header__actions" }, [restart, close]),
+        el("div", { className: "header__session" }, [endSession]),
       ]);
 
       var log = el("div", {
