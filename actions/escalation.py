@@ -1,10 +1,11 @@
 """Escalation to a person: the call centre (or tonight's registration line), email, in person, and the handoff record.
 
 The handoff record is three slots the help-desk report reads from the tracker store, with no personal
-data: ``handoff_reason`` (one of `REASONS`), ``handoff_topic`` (the last topic intent before the
-handoff) and ``handoff_tried`` (the flows and answers already given, in order). On the phone line the
-reply also carries the transfer instruction of `bot.contact` (custom payload ``{"transfer": ...}``),
-unless the call centre is known to be closed.
+data (`bot.contract`): ``handoff_reason`` (a `HandoffReason`), ``handoff_topic`` (the last topic intent
+before the handoff) and ``handoff_tried`` (the flows and answers already given, in order). On the phone
+line the reply also carries the transfer instruction (custom payload ``{"transfer": ...}``) when
+`bot.handoff.phone_transfer` says a person can take the call; the phone channel's own handoff requests
+(a second silence, a third unclear turn) come here too, so every transfer is recorded.
 """
 from __future__ import annotations
 
@@ -14,15 +15,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import directory, is_phone, now
+from actions.common import directory, is_phone, now, respond
+from bot.contract import HANDOFF_REASON_SLOT, HANDOFF_TOPIC_SLOT, HANDOFF_TRIED_SLOT, HandoffReason
+from bot.handoff import PHONE_HANDOFF_INTENT, phone_transfer, requested_reason
 
-HANDOFF_REASON_SLOT = "handoff_reason"
-HANDOFF_TOPIC_SLOT = "handoff_topic"
-HANDOFF_TRIED_SLOT = "handoff_tried"
-REASONS = ("request_human", "repeated_fallback", "locked", "repeated_invalid_input", "backend_unavailable")
 GENERAL_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform", "out_of_scope",
-    "request_human", "ask_contact", "ask_hours", "ask_in_person", "nlu_fallback",
+    "request_human", "ask_contact", "ask_hours", "ask_in_person", "nlu_fallback", PHONE_HANDOFF_INTENT,
 }  # fmt: skip
 _NOT_TRIED = {"action_listen", "action_session_start", "action_extract_slots", "action_escalate", "utter_greet"}
 MAX_TRIED = 10
@@ -51,7 +50,7 @@ def already_tried(tracker: Tracker) -> list[str]:
 def escalate(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
-    reason: str,
+    reason: HandoffReason | str,
     topic: str | None = None,
     call_centre_said: bool = False,
 ) -> list[EventType]:
@@ -60,6 +59,7 @@ def escalate(
     ``call_centre_said``: a static answer of the guide already gave the call centre's number; only
     what it cannot know is added (open now, tonight's registration line, email, in person).
     """
+    reason = HandoffReason(reason)
     contacts = directory()
     moment = now()
     spoken = is_phone(tracker)
@@ -69,28 +69,29 @@ def escalate(
             lines.append(contacts.hours_phrase(moment))
         if contacts.is_registration_evening_now(moment):
             lines.append(contacts.evening_phrase(moment))
-        if reason != "repeated_fallback" or spoken:
+        if reason is not HandoffReason.REPEATED_FALLBACK or spoken:
             lines.append(contacts.email_phrase(spoken))
         lines.append(contacts.in_person_phrase())
     else:
         lines = contacts.escalation_lines(moment, spoken=spoken)
-    reachable = contacts.open_now(moment) is not False or contacts.is_registration_evening_now(moment)
-    if spoken and reachable:
-        dispatcher.utter_message(text="Je vous transfère au centre d'appels.")
-        dispatcher.utter_message(json_message=contacts.transfer_instruction(moment))
+    transfer = phone_transfer(contacts, moment) if spoken else None
+    if transfer is not None:
+        respond(dispatcher, "utter_transfer_to_call_centre")
+        dispatcher.utter_message(json_message=transfer)
     elif spoken:
-        dispatcher.utter_message(text=" ".join(lines))
+        respond(dispatcher, "utter_escalation_ways", ways=" ".join(lines))
     else:
-        dispatcher.utter_message(text="\n".join(f"- {line}" for line in lines))
+        respond(dispatcher, "utter_escalation_ways", ways="\n".join(f"- {line}" for line in lines))
     return [
-        SlotSet(HANDOFF_REASON_SLOT, reason),
+        SlotSet(HANDOFF_REASON_SLOT, reason.value),
         SlotSet(HANDOFF_TOPIC_SLOT, topic or conversation_topic(tracker)),
         SlotSet(HANDOFF_TRIED_SLOT, already_tried(tracker)),
     ]
 
 
 class ActionEscalate(Action):
-    """After the guide's answer to "a person, please" or to a second misunderstanding: the rest, and the record."""
+    """After the guide's answer to "a person, please" or to a second misunderstanding, or when the phone
+    channel asks for a person: the rest, the transfer, and the record."""
 
     def name(self) -> str:
         return "action_escalate"
@@ -99,5 +100,8 @@ class ActionEscalate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        reason = "repeated_fallback" if intent == "nlu_fallback" else "request_human"
+        if intent == PHONE_HANDOFF_INTENT:
+            asked = requested_reason(tracker.latest_message.get("metadata"), is_phone(tracker))
+            return escalate(dispatcher, tracker, asked or HandoffReason.REQUEST_HUMAN)
+        reason = HandoffReason.REPEATED_FALLBACK if intent == "nlu_fallback" else HandoffReason.REQUEST_HUMAN
         return escalate(dispatcher, tracker, reason, call_centre_said=True)

@@ -23,6 +23,9 @@ class HandoffReason(str, Enum):
     LOCKED = "locked"
     REPEATED_INVALID_INPUT = "repeated_invalid_input"
     BACKEND_UNAVAILABLE = "backend_unavailable"
+    # Asked for by the phone channel (bot/channels/ivr.py): a third unclear turn, a second silence.
+    UNCLEAR_SPEECH = "unclear_speech"
+    SILENCE = "silence"
 
 
 # --- Custom payloads the actions send to the phone channel (bot/channels/ivr.py reads them) ---

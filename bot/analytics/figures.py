@@ -10,12 +10,17 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.analytics.store import SESSION_START_ACTION, Session
+from bot.contract import (
+    HANDOFF_REASON_SLOT,
+    HANDOFF_SLOTS,
+    HANDOFF_TOPIC_SLOT,
+    HANDOFF_TRIED_SLOT,
+    HandoffReason,
+)
 from bot.privacy import redact_text
 
 REQUEST_HUMAN_INTENT = "request_human"
 FALLBACK_INTENT = "nlu_fallback"
-REPEATED_FALLBACK = "repeated_fallback"
-HANDOFF_SLOTS = ("handoff_reason", "handoff_topic", "handoff_tried")
 WEB_INPUT_CHANNELS = frozenset({"rest", "socketio"})
 CHANNELS = ("web", "ivr", "autre")
 TOP_NOT_UNDERSTOOD = 15
@@ -51,8 +56,9 @@ def normalise_not_understood(text: str) -> str:
 def escalation_reason(events: Iterable[dict]) -> str | None:
     """Why this session needed a person, or None when the assistant handled it alone.
 
-    The reason the escalation action recorded in the `handoff_reason` slot wins; without it,
-    asking for a person (intent `request_human`) or two `nlu_fallback` in a row count.
+    The reason the escalation action recorded in the `handoff_reason` slot wins (every handoff, the
+    phone channel's after silence or unclear speech included, is recorded there); without it, asking
+    for a person (intent `request_human`) or two `nlu_fallback` in a row count.
     """
     derived: str | None = None
     previous_was_fallback = False
@@ -61,15 +67,15 @@ def escalation_reason(events: Iterable[dict]) -> str | None:
         kind = event.get("event")
         if kind == "action":
             last_action = event.get("name")
-        elif kind == "slot" and event.get("name") == "handoff_reason" and event.get("value"):
+        elif kind == "slot" and event.get("name") == HANDOFF_REASON_SLOT and event.get("value"):
             if last_action != SESSION_START_ACTION:
                 return str(event["value"])
         elif kind == "user" and derived is None:
             intent = intent_of(event)
             if intent == REQUEST_HUMAN_INTENT:
-                derived = REQUEST_HUMAN_INTENT
+                derived = HandoffReason.REQUEST_HUMAN.value
             elif intent == FALLBACK_INTENT and previous_was_fallback:
-                derived = REPEATED_FALLBACK
+                derived = HandoffReason.REPEATED_FALLBACK.value
             previous_was_fallback = intent == FALLBACK_INTENT
     return derived
 
@@ -105,14 +111,15 @@ def handoffs_of(events: Iterable[dict], channel: str, tz: ZoneInfo) -> list[Hand
 
     def flush() -> None:
         nonlocal pending_time
-        if pending_time is not None and values.get("handoff_reason"):
+        if pending_time is not None and values.get(HANDOFF_REASON_SLOT):
+            topic = values.get(HANDOFF_TOPIC_SLOT)
             records.append(
                 Handoff(
                     time=datetime.fromtimestamp(pending_time, tz),
                     channel=channel,
-                    reason=str(values["handoff_reason"]),
-                    topic=None if values.get("handoff_topic") in (None, "") else str(values["handoff_topic"]),
-                    tried=_tried_list(values.get("handoff_tried")),
+                    reason=str(values[HANDOFF_REASON_SLOT]),
+                    topic=None if topic in (None, "") else str(topic),
+                    tried=_tried_list(values.get(HANDOFF_TRIED_SLOT)),
                 )
             )
         pending_time = None
@@ -123,7 +130,7 @@ def handoffs_of(events: Iterable[dict], channel: str, tz: ZoneInfo) -> list[Hand
             if last_action == SESSION_START_ACTION:
                 continue
             values[event["name"]] = event.get("value")
-            if event["name"] == "handoff_reason" and event.get("value"):
+            if event["name"] == HANDOFF_REASON_SLOT and event.get("value"):
                 pending_time = float(event.get("timestamp") or 0.0)
             continue
         if kind in ("action", "user"):

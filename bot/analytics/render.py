@@ -5,14 +5,17 @@ import json
 from datetime import date
 
 from bot.analytics.figures import Report
+from bot.contract import HandoffReason
 
 CHANNEL_LABELS = {"web": "Web (clavardage)", "ivr": "Téléphone (RVI)", "autre": "Autre"}
 REASON_LABELS = {
-    "request_human": "A demandé à parler à une personne",
-    "repeated_fallback": "Deux incompréhensions de suite",
-    "locked": "Compte ou tentatives bloqués",
-    "repeated_invalid_input": "Réponses invalides répétées dans un parcours",
-    "backend_unavailable": "Système des comptes indisponible",
+    HandoffReason.REQUEST_HUMAN.value: "A demandé à parler à une personne",
+    HandoffReason.REPEATED_FALLBACK.value: "Deux incompréhensions de suite",
+    HandoffReason.LOCKED.value: "Compte ou tentatives bloqués",
+    HandoffReason.REPEATED_INVALID_INPUT.value: "Réponses invalides répétées dans un parcours",
+    HandoffReason.BACKEND_UNAVAILABLE.value: "Système des comptes indisponible",
+    HandoffReason.UNCLEAR_SPEECH.value: "Parole mal comprise au téléphone (trois fois de suite)",
+    HandoffReason.SILENCE.value: "Silence au téléphone (deux fois de suite)",
 }
 FLOW_LABELS = {
     "link_card_form": "Liaison de la Carte Accès Terrebonne",

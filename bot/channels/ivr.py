@@ -1,4 +1,9 @@
-"""The phone line's input channel: speech transcripts in, speakable French and call-control actions out."""
+"""The phone line's input channel: speech transcripts in, speakable French and call-control actions out.
+
+The channel answers a silent or unclear turn itself (a reprompt: a response of domain.yml), and after a
+second silence or a third unclear turn asks Rasa to hand the caller to a person (`bot.handoff`): the
+escalation action then records the handoff and decides the transfer, as for every other handoff.
+"""
 from __future__ import annotations
 
 import hmac
@@ -8,7 +13,6 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -16,8 +20,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.responses import Responses, app_responses, project_responses, response_text
 from bot.channels.web import clean_text
-from bot.contact import TRANSFER_KEY, get_directory, spoken_email
+from bot.contact import spoken_email
+from bot.contract import IVR_COLLECT_DIGITS_KEY, IVR_TRANSFER_KEY, HandoffReason
+from bot.handoff import handoff_request
 from bot.nlu.normalize import normalize
 from bot.policy.phones import spoken_phone
 from bot.settings import get_settings
@@ -27,16 +34,12 @@ logger = logging.getLogger(__name__)
 CHANNEL = "ivr"
 CARD_DIGITS = 6
 GOODBYE_RESPONSES = frozenset({"utter_goodbye"})
-_ASKS_CARD_DIGITS = re.compile(r"^utter_ask_(?:\w+_)?card_digits$")
 MAX_CALLS_REMEMBERED = 10_000
 
-SAY_REPEAT = "Pardon, je n'ai pas bien compris. Pouvez-vous répéter, s'il vous plaît?"
-SAY_KEYPAD_OR_AGENT = (
-    "Je vous entends mal. Si on vous demande des chiffres, vous pouvez les taper sur le clavier "
-    "de votre téléphone. Vous pouvez aussi dire « agent » pour parler à une personne."
-)
-SAY_STILL_THERE = "Êtes-vous toujours là? Dites-moi comment je peux vous aider."
-SAY_TRANSFER = "Je vous transfère à une personne de notre centre d'appels. Un instant, s'il vous plaît."
+# The channel's own reprompts (responses of domain.yml).
+SAY_REPEAT = "utter_ivr_repeat"
+SAY_KEYPAD_OR_AGENT = "utter_ivr_keypad_or_agent"
+SAY_STILL_THERE = "utter_ivr_still_there"
 
 
 class BadRequest(ValueError):
@@ -152,7 +155,8 @@ def _collect_count(value: Any) -> int:
 def reply_for(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """The IVR answer for the bot's messages of one turn: {"say": [...], "actions": [...]}."""
     say: list[str] = []
-    transfer = hangup = None
+    transfer: dict | None = None
+    hangup = False
     collect: int | None = None
     for message in messages:
         utter = message.get("utter_action") or ""
@@ -166,15 +170,11 @@ def reply_for(messages: list[dict[str, Any]]) -> dict[str, Any]:
                 say.append(spoken)
         custom = message.get("custom")
         if isinstance(custom, dict):
-            transfer = transfer or _transfer_action(custom.get(TRANSFER_KEY))
-            if custom.get("hangup"):
-                hangup = True
-            if custom.get("collect_digits"):
-                collect = _collect_count(custom["collect_digits"])
+            transfer = transfer or _transfer_action(custom.get(IVR_TRANSFER_KEY))
+            if custom.get(IVR_COLLECT_DIGITS_KEY):
+                collect = _collect_count(custom[IVR_COLLECT_DIGITS_KEY])
         if utter in GOODBYE_RESPONSES:
             hangup = True
-        if _ASKS_CARD_DIGITS.match(utter):
-            collect = CARD_DIGITS
     actions: list[dict[str, Any]] = []
     if transfer:
         actions.append(transfer)
@@ -221,28 +221,38 @@ class CallStates:
         self._calls.pop(call_id, None)
 
 
-def _transfer_reply() -> dict[str, Any]:
-    instruction = get_directory().transfer_instruction(datetime.now(timezone.utc))
-    return {"say": [SAY_TRANSFER], "actions": [_transfer_action(instruction[TRANSFER_KEY])]}
+@dataclass(frozen=True)
+class ChannelStep:
+    """What the channel does with a silent or unclear turn instead of passing it to the model."""
+
+    say: str | None = None  # a reprompt: the name of a response of domain.yml
+    handoff: HandoffReason | None = None  # or hand the caller to a person, through Rasa
 
 
-def channel_reply(turn: Turn, state: CallState, threshold: float) -> dict[str, Any] | None:
-    """The channel's own answer when the turn is silent or unclear; None when the bot should answer."""
+def channel_step(turn: Turn, state: CallState, threshold: float) -> ChannelStep | None:
+    """The channel's own step when the turn is silent or unclear; None when the model should answer.
+
+    A first silence asks whether the caller is still there, a second one hands off; a first unclear
+    turn asks to repeat, a second offers the keypad or an agent, a third hands off. Keyed digits and a
+    clear turn start the counts again, and so does a handoff.
+    """
     if turn.keyed_digits:
         state.unclear = state.silent = 0
         return None
     if not turn.transcript:
         state.silent += 1
         if state.silent == 1:
-            return {"say": [SAY_STILL_THERE], "actions": []}
-        return _transfer_reply()
+            return ChannelStep(say=SAY_STILL_THERE)
+        state.unclear = state.silent = 0
+        return ChannelStep(handoff=HandoffReason.SILENCE)
     if turn.confidence is not None and turn.confidence < threshold:
         state.unclear += 1
         if state.unclear == 1:
-            return {"say": [SAY_REPEAT], "actions": []}
+            return ChannelStep(say=SAY_REPEAT)
         if state.unclear == 2:
-            return {"say": [SAY_KEYPAD_OR_AGENT], "actions": []}
-        return _transfer_reply()
+            return ChannelStep(say=SAY_KEYPAD_OR_AGENT)
+        state.unclear = state.silent = 0
+        return ChannelStep(handoff=HandoffReason.UNCLEAR_SPEECH)
     state.unclear = state.silent = 0
     return None
 
@@ -314,7 +324,8 @@ class IVRInput(InputChannel):
                 return response.json({"error": str(error)}, status=400)
             except Exception:  # noqa: BLE001 - sanic raises its own error on a body that is not JSON
                 return response.json({"error": "the body must be valid JSON"}, status=400)
-            return response.json({"call_id": turn.call_id, **await self.handle(turn, on_new_message)})
+            reply = await self.handle(turn, on_new_message, app_responses(request.app))
+            return response.json({"call_id": turn.call_id, **reply})
 
         @ivr_webhook.route("/rest", methods=["POST"])
         async def receive_rest(request: Request) -> HTTPResponse:
@@ -330,24 +341,39 @@ class IVRInput(InputChannel):
                 return response.json({"error": str(error)}, status=400)
             except Exception:  # noqa: BLE001 - sanic raises its own error on a body that is not JSON
                 return response.json({"error": "the body must be valid JSON"}, status=400)
-            return response.json(rest_messages(turn.call_id, await self.handle(turn, on_new_message)))
+            reply = await self.handle(turn, on_new_message, app_responses(request.app))
+            return response.json(rest_messages(turn.call_id, reply))
 
         return ivr_webhook
 
-    async def handle(self, turn: Turn, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> dict:
-        """Answer one turn: the channel's own reprompt or transfer, or the bot's reply made speakable.
+    async def handle(
+        self,
+        turn: Turn,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        responses: Responses | None = None,
+    ) -> dict:
+        """Answer one turn: the channel's own reprompt, or the bot's reply made speakable.
 
+        ``responses``: the domain's responses the reprompts are read from (the project's domain.yml by
+        default). A handoff is asked of Rasa like any message, so the escalation records and decides it.
         The transcript is normalised here already (the NLU pipeline does it again, harmlessly): the
         tracker, the redaction of personal data and the forms then see "123456", not "un deux trois…".
         """
         turn = replace(turn, transcript=normalize(turn.transcript).strip())
         state = self.calls.get(turn.call_id)
-        reply = channel_reply(turn, state, self.confidence_threshold)
-        if reply is None:
-            collector = IVROutput()
-            text = turn.keyed_digits or turn.transcript
-            await on_new_message(UserMessage(text, collector, turn.call_id, input_channel=CHANNEL))
-            reply = reply_for(collector.messages)
+        step = channel_step(turn, state, self.confidence_threshold)
+        if step is not None and step.say:
+            said = response_text(responses or project_responses(), step.say, CHANNEL)
+            return {"say": [speakable(said)[0]], "actions": []}
+        collector = IVROutput()
+        if step is not None and step.handoff:
+            request = handoff_request(step.handoff)
+            message = UserMessage(request.text, collector, turn.call_id, input_channel=CHANNEL,
+                                  metadata=request.metadata)
+        else:
+            message = UserMessage(turn.keyed_digits or turn.transcript, collector, turn.call_id, input_channel=CHANNEL)
+        await on_new_message(message)
+        reply = reply_for(collector.messages)
         if any(action["type"] in {"transfer", "hangup"} for action in reply["actions"]):
             self.calls.forget(turn.call_id)
         return reply

@@ -4,8 +4,8 @@ Rasa's own channels answer a JSON list, a missing sender or a non-text message w
 500 or silence, share one "default" conversation between senders that give no id, let a client
 claim any ``input_channel`` and accept a message of any size. These subclasses keep Rasa's URLs
 and channel names (``/webhooks/rest/webhook``, ``/socket.io``; ``rest``, ``socketio``) and first
-check every message: a clean 4xx (REST) or a short French reply (socket.io) for what is refused,
-and for the rest a text without control characters or lone surrogates. It also joins the
+check every message: a clean 4xx (REST) or a short French reply (socket.io, a response of domain.yml)
+for what is refused, and for the rest a text without control characters or lone surrogates. It also joins the
 visitor's socket to its session's room, which Rasa 3.6 forgets to await with python-socketio 5.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.channels.responses import Responses, app_responses, project_responses, response_text
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -33,17 +34,22 @@ MAX_SENDER_CHARS = 128
 MAX_METADATA_BYTES = 8_192
 MAX_BODY_BYTES = 64 * 1024
 
-TOO_LONG = "Votre message est trop long. Écrivez votre question en quelques phrases, s'il vous plaît."
-INVALID = "Je n'ai pas pu lire ce message. Écrivez votre question en texte, s'il vous plaît."
+# What a refused message gets (responses of domain.yml).
+TOO_LONG = "utter_message_too_long"
+INVALID = "utter_message_unreadable"
 
 
 class InvalidInput(ValueError):
-    """A message refused, with its HTTP status and the French text to show."""
+    """A message refused, with its HTTP status and the response to show (its reason, in English, for logs)."""
 
-    def __init__(self, status: int, text: str, reason: str) -> None:
+    def __init__(self, status: int, response: str, reason: str) -> None:
         super().__init__(reason)
         self.status = status
-        self.text = text
+        self.response = response
+
+    def text(self, responses: Responses | None = None) -> str:
+        """The French sentence the citizen reads."""
+        return response_text(responses or project_responses(), self.response)
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,8 @@ class GuardedRestInput(RestInput):
                 request.ctx.checked = check_message(body, "sender", "message", "metadata")
             except InvalidInput as refused:
                 logger.info("REST message refused: %s", refused)
-                return response.json({"error": str(refused), "text": refused.text}, status=refused.status)
+                text = refused.text(app_responses(request.app))
+                return response.json({"error": str(refused), "text": text}, status=refused.status)
             return None
 
         return blueprint
@@ -142,10 +149,16 @@ class GuardedSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
+        server: dict[str, Any] = {}
+
+        @blueprint.listener("before_server_start")
+        async def remember_app(app: Any, _loop: Any) -> None:
+            server["app"] = app  # its agent's domain holds the refusals' wording
 
         async def refuse(sid: str, refused: InvalidInput) -> None:
             logger.info("socket.io message refused: %s", refused)
-            await sio.emit(self.bot_message_evt, {"text": refused.text}, room=sid)
+            text = refused.text(app_responses(server.get("app")))
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid)
 
         async def session_request(sid: str, data: Any) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None

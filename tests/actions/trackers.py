@@ -1,8 +1,11 @@
 """Trackers as the action server receives them, and what the dispatcher collected."""
 from __future__ import annotations
 
+from rasa.core.nlg.interpolator import interpolate_text
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from bot.channels.responses import project_responses, response_text
 
 
 def make_tracker(
@@ -40,9 +43,15 @@ def make_tracker(
     )
 
 
-def texts(dispatcher: CollectingDispatcher) -> str:
-    """Everything the dispatcher said, one message a line."""
-    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+def texts(dispatcher: CollectingDispatcher, channel: str | None = None) -> str:
+    """Everything the dispatcher said, one message a line; a domain response filled with its variables."""
+    lines = []
+    for message in dispatcher.messages:
+        if message.get("response"):
+            lines.append(interpolate_text(response_text(project_responses(), message["response"], channel), message))
+        else:
+            lines.append(message.get("text") or "")
+    return "\n".join(lines)
 
 
 def slot_events(events: list[dict]) -> dict:

@@ -316,3 +316,22 @@ def test_command_refuses_bad_dates(settings_for, sqlite_url, capsys):
         main(["report", "--since", "demain"])
     assert "AAAA-MM-JJ" in capsys.readouterr().err
     assert main(["report", "--since", "2026-03-05", "--until", "2026-03-01"]) == 2
+
+
+def test_a_call_the_phone_channel_handed_off_counts_as_escalated_with_its_reason(tmp_path):
+    # Three unclear turns: the channel asked twice to repeat by itself, then sent Rasa its handoff request.
+    call = Conversation("call", at(3, 9, 10, 0), channel="ivr")
+    call.events.append(UserUttered("/phone_handoff", {"name": "phone_handoff", "confidence": 1.0},
+                                   timestamp=call.tick(), input_channel="ivr",
+                                   metadata={"phone_handoff_reason": "unclear_speech"}))
+    call.action("action_escalate", *handoff("unclear_speech", None, []), BotUttered("Je vous transfère."))
+    call.action("action_listen")
+    path = tmp_path / "tracker.db"
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    asyncio.run(store.save(DialogueStateTracker.from_events("call", call.events)))
+    store.engine.dispose()
+    report = report_for(f"sqlite:///{path}")
+    assert (report.conversations, report.escalated, report.contained) == (1, 1, 0)
+    assert dict(report.escalation_reasons) == {"unclear_speech": 1}
+    assert [(h.channel, h.reason) for h in report.handoffs] == [("ivr", "unclear_speech")]
+    assert "Parole mal comprise au téléphone" in to_table(report)

@@ -1,11 +1,10 @@
-"""The IVR channel's own parts: request validation, speakable text, actions, reprompts and transfers."""
+"""The IVR channel's own parts: request validation, speakable text, actions, reprompts and handoffs."""
 import pytest
 
 from bot.channels.ivr import (
     SAY_KEYPAD_OR_AGENT,
     SAY_REPEAT,
     SAY_STILL_THERE,
-    SAY_TRANSFER,
     BadRequest,
     CallStates,
     IVRInput,
@@ -15,9 +14,15 @@ from bot.channels.ivr import (
     rest_messages,
     speakable,
 )
-from bot.contact import get_directory
+from bot.channels.responses import project_responses, response_text
+from bot.handoff import PHONE_HANDOFF_INTENT, REASON_METADATA_KEY
 
 CALL_CENTRE = {"type": "transfer", "number": "4509612001", "extension": "4000"}
+
+
+def said(name: str) -> dict:
+    """The channel's own reply saying the domain's response ``name``."""
+    return {"say": [response_text(project_responses(), name, "ivr")], "actions": []}
 
 
 @pytest.mark.parametrize(
@@ -78,11 +83,10 @@ def test_a_transfer_payload_becomes_a_transfer_action():
     assert reply == {"say": ["Je vous transfère."], "actions": [CALL_CENTRE]}
 
 
-def test_goodbye_hangs_up_and_the_card_question_collects_six_digits():
+def test_goodbye_hangs_up_and_the_collect_digits_payload_opens_the_keypad():
     assert reply_for([{"text": "Au revoir!", "utter_action": "utter_goodbye"}])["actions"] == [{"type": "hangup"}]
-    for name in ("utter_ask_card_digits", "utter_ask_identify_form_card_digits"):
-        reply = reply_for([{"text": "Les six derniers chiffres?", "utter_action": name}])
-        assert reply["actions"] == [{"type": "collect_digits", "count": 6}]
+    reply = reply_for([{"text": "Les six derniers chiffres?"}, {"custom": {"collect_digits": 6}}])
+    assert reply["actions"] == [{"type": "collect_digits", "count": 6}]
     custom = reply_for([{"custom": {"collect_digits": {"count": 4}}}])
     assert custom == {"say": [], "actions": [{"type": "collect_digits", "count": 4}]}
 
@@ -94,27 +98,58 @@ def test_markdown_left_in_a_reply_is_removed_and_logged(caplog):
 
 
 class Bot:
-    """Stands in for Rasa's message handler: answers every message with one fixed reply."""
+    """Stands in for Rasa's message handler: answers every message with fixed replies."""
 
-    def __init__(self, reply=None):
+    def __init__(self, *replies):
         self.received = []
-        self.reply = reply or {"text": "Que puis-je faire pour vous?", "utter_action": "utter_how_can_i_help"}
+        self.replies = replies or ({"text": "Que puis-je faire pour vous?", "utter_action": "utter_how_can_i_help"},)
 
     async def __call__(self, message):
         self.received.append(message)
         assert isinstance(message.output_channel, IVROutput)
-        await message.output_channel.send_response(message.sender_id, dict(self.reply))
+        for reply in self.replies:
+            await message.output_channel.send_response(message.sender_id, dict(reply))
 
 
-async def test_low_confidence_asks_to_repeat_then_offers_the_keypad_then_transfers():
-    channel, bot = IVRInput(confidence_threshold=0.5), Bot()
+TRANSFERRING = (
+    {"text": "Je vous transfère.", "utter_action": "utter_transfer_to_call_centre"},
+    {"custom": {"transfer": {"number": "4509612001", "extension": "4000"}}},
+)
+
+
+def handoffs(bot: Bot) -> list:
+    """The handoffs the channel asked Rasa for: (payload, reason)."""
+    return [(m.text, (m.metadata or {}).get(REASON_METADATA_KEY)) for m in bot.received
+            if m.text == f"/{PHONE_HANDOFF_INTENT}"]
+
+
+async def test_low_confidence_asks_to_repeat_then_offers_the_keypad_then_asks_rasa_for_a_person():
+    channel, bot = IVRInput(confidence_threshold=0.5), Bot(*TRANSFERRING)
     unclear = parse_turn({"call_id": "c1", "transcript": "mmm carte", "confidence": 0.2})
-    assert await channel.handle(unclear, bot) == {"say": [SAY_REPEAT], "actions": []}
-    assert await channel.handle(unclear, bot) == {"say": [SAY_KEYPAD_OR_AGENT], "actions": []}
-    expected = get_directory().transfer_instruction(get_directory().now())["transfer"]
-    third = await channel.handle(unclear, bot)
-    assert third["say"] == [SAY_TRANSFER] and third["actions"][0]["number"] == expected["number"]
+    assert await channel.handle(unclear, bot) == said(SAY_REPEAT)
+    assert await channel.handle(unclear, bot) == said(SAY_KEYPAD_OR_AGENT)
     assert bot.received == []
+    third = await channel.handle(unclear, bot)
+    assert handoffs(bot) == [("/phone_handoff", "unclear_speech")]
+    assert bot.received[0].input_channel == "ivr" and bot.received[0].sender_id == "c1"
+    assert third == {"say": ["Je vous transfère."], "actions": [CALL_CENTRE]}
+
+
+async def test_without_a_transfer_the_call_goes_on_and_the_counts_start_again():
+    closed = {"text": "Le centre d'appels est fermé en ce moment.", "utter_action": "utter_escalation_ways"}
+    channel, bot = IVRInput(confidence_threshold=0.5), Bot(closed)
+    unclear = parse_turn({"call_id": "c1", "transcript": "mmm carte", "confidence": 0.2})
+    for _ in range(3):
+        reply = await channel.handle(unclear, bot)
+    assert reply == {"say": ["Le centre d'appels est fermé en ce moment."], "actions": []}
+    assert await channel.handle(unclear, bot) == said(SAY_REPEAT)
+
+
+async def test_the_reprompts_are_the_domains_responses():
+    responses = {SAY_STILL_THERE: [{"text": "Allô? Êtes-vous là?"}, {"channel": "ivr", "text": "Allô, allô?"}]}
+    reply = await IVRInput().handle(parse_turn({"call_id": "c1", "transcript": ""}), Bot(), responses)
+    assert reply == {"say": ["Allô, allô?"], "actions": []}
+    assert said(SAY_STILL_THERE)["say"] == ["Êtes-vous toujours là? Dites-moi comment je peux vous aider."]
 
 
 async def test_a_clear_turn_resets_the_count():
@@ -123,20 +158,21 @@ async def test_a_clear_turn_resets_the_count():
     clear = parse_turn({"call_id": "c1", "transcript": "ma carte", "confidence": 0.9})
     await channel.handle(unclear, bot)
     assert (await channel.handle(clear, bot))["say"] == ["Que puis-je faire pour vous?"]
-    assert await channel.handle(unclear, bot) == {"say": [SAY_REPEAT], "actions": []}
+    assert await channel.handle(unclear, bot) == said(SAY_REPEAT)
     assert [m.text for m in bot.received] == ["ma carte"]
     assert bot.received[0].input_channel == "ivr" and bot.received[0].sender_id == "c1"
 
 
-async def test_silence_reprompts_then_transfers_and_counts_per_call():
-    channel, bot = IVRInput(), Bot()
+async def test_silence_reprompts_then_asks_for_a_person_and_counts_per_call():
+    channel, bot = IVRInput(), Bot(*TRANSFERRING)
     silent_a = parse_turn({"call_id": "a", "transcript": ""})
     silent_b = parse_turn({"call_id": "b", "transcript": "  "})
-    assert await channel.handle(silent_a, bot) == {"say": [SAY_STILL_THERE], "actions": []}
-    assert await channel.handle(silent_b, bot) == {"say": [SAY_STILL_THERE], "actions": []}
+    assert await channel.handle(silent_a, bot) == said(SAY_STILL_THERE)
+    assert await channel.handle(silent_b, bot) == said(SAY_STILL_THERE)
     second = await channel.handle(silent_a, bot)
-    assert second["say"] == [SAY_TRANSFER] and second["actions"][0]["type"] == "transfer"
-    assert await channel.handle(silent_a, bot) == {"say": [SAY_STILL_THERE], "actions": []}
+    assert handoffs(bot) == [("/phone_handoff", "silence")]
+    assert second["actions"] == [CALL_CENTRE]
+    assert await channel.handle(silent_a, bot) == said(SAY_STILL_THERE)
 
 
 async def test_keypad_digits_become_the_message_even_when_speech_is_unclear():
@@ -172,5 +208,4 @@ async def test_the_bot_receives_the_written_form_and_fillers_alone_count_as_sile
     channel, bot = IVRInput(), Bot()
     await channel.handle(parse_turn({"call_id": "c1", "transcript": "euh un deux trois quatre cinq six"}), bot)
     assert [m.text for m in bot.received] == ["123456"]
-    assert await channel.handle(parse_turn({"call_id": "c1", "transcript": "euh hum"}), bot) == {
-        "say": [SAY_STILL_THERE], "actions": []}
+    assert await channel.handle(parse_turn({"call_id": "c1", "transcript": "euh hum"}), bot) == said(SAY_STILL_THERE)

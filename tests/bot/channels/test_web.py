@@ -55,7 +55,8 @@ def test_broken_or_hostile_bodies_are_refused_with_a_status_and_french_text(body
     with pytest.raises(InvalidInput) as refused:
         check(body)
     assert refused.value.status == status
-    assert refused.value.text in (INVALID, TOO_LONG)
+    assert refused.value.response in (INVALID, TOO_LONG)
+    assert refused.value.text().startswith(("Votre message est trop long.", "Je n'ai pas pu lire ce message."))
 
 
 def test_sender_ids_the_widget_makes_are_accepted():
