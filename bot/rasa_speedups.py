@@ -1,7 +1,9 @@
-"""Fixes for slow and memory-hungry paths in Rasa 3.6 itself, applied on import of our components.
+"""Fixes for slow and memory-hungry paths in Rasa 3.6 itself, installed by `bot.rasa_compat.apply`.
 
-``bot.nlu.components`` (the first component of the pipeline) and ``bot.tracker_store`` call `apply`,
-so every process that loads our model or our tracker store gets them before the model is loaded.
+They replace private parts of Rasa, so only `bot.rasa_compat` installs them, and only on the Rasa
+release they were written for; ``bot.nlu.components`` (the first component of the pipeline) and
+``bot.tracker_store`` call it, so every process that loads our model or our tracker store gets them
+before the model is loaded.
 
 1. Custom actions. Rasa validates every custom action's answer with ``jsonschema.validate``, which
    first validates the *schema* against the JSON Schema meta-schema. With the jsonschema 4.17 that
@@ -127,7 +129,7 @@ def _resolve_event_type(type_name: str, default: type[Event] | None = None) -> t
 
 
 def apply() -> None:
-    """Install the fixes (idempotent)."""
+    """Install the fixes (idempotent), whatever Rasa's version: call `bot.rasa_compat.apply` instead."""
     RemoteAction._validate_action_result = _validate_action_result
     RasaModel.load = classmethod(_load_without_training)
     SpacyNLP.load_model = staticmethod(_shared_spacy_model)

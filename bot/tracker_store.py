@@ -17,6 +17,11 @@ default for SQLite files), and counts the conversation's stored events again bef
 the same query it ran to load them. This store keeps its SQLite connections in a pool, in WAL
 mode, and remembers how many events it loaded for the conversation, so the save needs no count;
 a save it cannot match to a load (a tracker created in this process) still counts.
+
+It overrides private hooks of Rasa's store (``_retrieve``, ``_additional_events``,
+``_stream_new_events``) and copies its ``save``: on a Rasa release other than the one they were
+checked on, it refuses to start rather than risk personal data reaching the broker in clear
+(`bot.rasa_compat`).
 """
 from __future__ import annotations
 
@@ -38,12 +43,12 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import rasa_speedups
+from bot import rasa_compat
 from bot.privacy import install_log_redaction, redact_event, slot_kind
 from bot.settings import get_settings
 
 install_log_redaction()
-rasa_speedups.apply()
+rasa_compat.apply()
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +181,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         slot_vault: SlotVault | None = None,
         **kwargs: Any,
     ) -> None:
+        rasa_compat.require_supported("the redacting tracker store (bot.tracker_store.RedactingSQLTrackerStore)")
         url = host if host and "://" in host else get_settings().tracker_store_url
         for key in ("dialect", "db", "port", "username", "password", "login_db", "query"):
             kwargs.pop(key, None)

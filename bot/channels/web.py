@@ -5,7 +5,9 @@ Rasa's own channels answer a JSON list, a missing sender or a non-text message w
 claim any ``input_channel`` and accept a message of any size. These subclasses keep Rasa's URLs
 and channel names (``/webhooks/rest/webhook``, ``/socket.io``; ``rest``, ``socketio``) and first
 check every message: a clean 4xx (REST) or a short French reply (socket.io, a response of domain.yml)
-for what is refused, and for the rest a text without control characters or lone surrogates. It also joins the
+for what is refused, and for the rest a text without control characters or lone surrogates. They hand
+Rasa the checked message through RestInput's private ``_extract_*`` hooks, so they refuse to start on
+a Rasa release other than the one those hooks were checked on (`bot.rasa_compat`). It also joins the
 visitor's socket to its session's room, which Rasa 3.6 forgets to await with python-socketio 5.
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot import rasa_compat
 from bot.channels.responses import Responses, app_responses, project_responses, response_text
 from bot.settings import get_settings
 
@@ -108,6 +111,7 @@ class GuardedRestInput(RestInput):
     """Rasa's REST channel, with every request checked before Rasa sees it."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        rasa_compat.require_supported("the checked REST channel (bot.channels.web.GuardedRestInput)")
         blueprint = super().blueprint(on_new_message)
 
         @blueprint.middleware("request")

@@ -12,11 +12,11 @@ from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import rasa_speedups
+from bot import rasa_compat
 from bot.nlu.normalize import normalize
 
 logger = logging.getLogger(__name__)
-rasa_speedups.apply()  # before the pipeline's later components load (see bot/rasa_speedups.py)
+rasa_compat.apply()  # before the pipeline's later components load (see bot/rasa_compat.py)
 
 
 def normalize_annotated(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
