@@ -1,10 +1,16 @@
 """Whole phone calls over the IVR webhook against the real Rasa server and action server, demo data."""
 from __future__ import annotations
 
+import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 
 import requests
+
+from bot.settings import PROJECT_ROOT
 
 MARKUP = re.compile(r"\*\*|__|\[[^\]]*\]\(|https?://|www\.|[\U0001F300-\U0001FAFF]")
 
@@ -85,6 +91,27 @@ def test_silence_twice_then_transfer_and_low_confidence_asks_to_repeat(rasa_serv
     assert call(rasa_server, "ivr-silent")["actions"][0]["type"] == "transfer"
     reply = call(rasa_server, "ivr-noisy", "carte machin truc", confidence=0.2)
     assert "répéter" in said(reply) and reply["actions"] == []
+
+
+def test_three_unclear_turns_hand_the_caller_to_a_person_and_the_report_counts_it(rasa_server):
+    unclear = {"transcript": "mmm la carte euh machin", "confidence": 0.21}
+    assert "répéter" in said(call(rasa_server, "ivr-unclear", **unclear))
+    assert "clavier" in said(call(rasa_server, "ivr-unclear", **unclear))
+    third = call(rasa_server, "ivr-unclear", **unclear)
+    assert third["actions"] == [{"type": "transfer", "number": "4509612001", "extension": "4000"}]
+    assert "transf" in said(third)
+    events = rasa_server.tracker("ivr-unclear")["events"]
+    assert [e["value"] for e in events if e["event"] == "slot" and e["name"] == "handoff_reason"] == ["unclear_speech"]
+
+    env = {**os.environ, "BOT_TRACKER_STORE_URL": f"sqlite:///{rasa_server.tracker_db}"}
+    report = subprocess.run([sys.executable, "-m", "bot", "report", "--channel", "ivr", "--format", "json"],
+                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=True)
+    figures = json.loads(report.stdout)
+    assert {"reason": "unclear_speech", "conversations": 1} in figures["escalation_reasons"]
+    assert [h["channel"] for h in figures["handoffs"] if h["reason"] == "unclear_speech"] == ["ivr"]
+    table = subprocess.run([sys.executable, "-m", "bot", "report", "--channel", "ivr"], cwd=PROJECT_ROOT, env=env,
+                           capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "Parole mal comprise au téléphone" in table
 
 
 def test_bad_requests_get_a_clean_400(rasa_server):
