@@ -11,6 +11,7 @@ from actions.common import backend, clear_form_slots, respond, web_account
 from actions.escalation import escalate
 from actions.forms import split_date_or_phone
 from bot.backend.api import BackendError, BackendUnavailable, LinkResult
+from bot.contract import HandoffReason
 
 # The response that says each outcome.
 OUTCOMES = {
@@ -34,7 +35,7 @@ class ActionLinkCardSubmit(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         account = web_account(tracker)
-        if account is None:
+        if account is None or account.account_id is None:
             respond(dispatcher, "utter_link_needs_login")
             return clear_form_slots()
         if account.linked:
@@ -53,14 +54,14 @@ class ActionLinkCardSubmit(Action):
                 conversation_id=tracker.sender_id,
             )
         except BackendUnavailable as error:
-            dispatcher.utter_message(text=error.message)
-            return [*clear_form_slots(), *escalate(dispatcher, tracker, "backend_unavailable", "link_card")]
+            respond(dispatcher, error.code.response)
+            return [*clear_form_slots(), *escalate(dispatcher, tracker, HandoffReason.BACKEND_UNAVAILABLE, "link_card")]
         except BackendError as error:
-            dispatcher.utter_message(text=error.message)
+            respond(dispatcher, error.code.response)
             return clear_form_slots()
         respond(dispatcher, OUTCOMES[result])
         if result is LinkResult.MISMATCH:
             return [*clear_form_slots(), FollowupAction("link_card_form")]
         if result is LinkResult.LOCKED:
-            return [*clear_form_slots(), *escalate(dispatcher, tracker, "locked", "link_card")]
+            return [*clear_form_slots(), *escalate(dispatcher, tracker, HandoffReason.LOCKED, "link_card")]
         return clear_form_slots()

@@ -21,6 +21,7 @@ from actions.common import (
 from actions.escalation import escalate
 from actions.forms import split_date_or_phone
 from bot.backend.api import BackendError, BackendUnavailable, IdentifyOutcome
+from bot.contract import HandoffReason
 from bot.policy import dossier
 from bot.session import PERSONAL_ANSWER, identification_value
 
@@ -51,9 +52,9 @@ def answer_or_apologise(
     try:
         parts = dossier_answer(topic, file_id)
     except BackendError as error:
-        dispatcher.utter_message(text=error.message)
+        respond(dispatcher, error.code.response)
         if isinstance(error, BackendUnavailable):
-            return escalate(dispatcher, tracker, "backend_unavailable", f"ask_{topic}")
+            return escalate(dispatcher, tracker, HandoffReason.BACKEND_UNAVAILABLE, f"ask_{topic}")
         return []
     for part in parts:
         # The identified person's data: stored redacted in the tracker store (bot/session.py).
@@ -120,24 +121,27 @@ class ActionIdentifySubmit(Action):
                 digits, birth_date=birth_date, home_phone=home_phone, conversation_id=tracker.sender_id
             )
         except BackendUnavailable as error:
-            dispatcher.utter_message(text=error.message)
-            return [*done, *escalate(dispatcher, tracker, "backend_unavailable", "identify")]
+            respond(dispatcher, error.code.response)
+            return [*done, *escalate(dispatcher, tracker, HandoffReason.BACKEND_UNAVAILABLE, "identify")]
         except BackendError as error:
-            dispatcher.utter_message(text=error.message)
+            respond(dispatcher, error.code.response)
             return done
         if result.outcome is IdentifyOutcome.MISMATCH:
             respond(dispatcher, "utter_identify_mismatch")
             return [*clear_form_slots(), FollowupAction("identify_form")]
         if result.outcome is IdentifyOutcome.LOCKED:
             respond(dispatcher, "utter_identify_locked")
-            return [*done, *escalate(dispatcher, tracker, "locked", "identify")]
+            return [*done, *escalate(dispatcher, tracker, HandoffReason.LOCKED, "identify")]
+        file_id = result.file_id
+        if file_id is None:  # IDENTIFIED always carries the file (bot.backend.api.IdentifyResult)
+            raise ValueError("an identification without a citizen file")
         respond(dispatcher, "utter_identified")
         topic = tracker.get_slot(TOPIC_SLOT) or "profile"
         return [
             *done,
-            SlotSet(IDENTIFIED_FILE_SLOT, identification_value(tracker, result.file_id)),
+            SlotSet(IDENTIFIED_FILE_SLOT, identification_value(tracker, file_id)),
             SlotSet(TOPIC_SLOT, None),
-            *answer_or_apologise(dispatcher, tracker, topic, result.file_id),
+            *answer_or_apologise(dispatcher, tracker, topic, file_id),
         ]
 
 

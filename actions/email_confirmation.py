@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import backend, clear_form_slots, respond
 from actions.escalation import escalate
 from bot.backend.api import AccountState, BackendError, BackendUnavailable, ResendResult
+from bot.contract import HandoffReason
 
 # The response that says each outcome.
 OUTCOMES = {
@@ -43,10 +44,10 @@ class ActionEmailConfirmationSubmit(Action):
             else:
                 result = ResendResult.NO_ACCOUNT
         except BackendUnavailable as error:
-            dispatcher.utter_message(text=error.message)
-            return [*clear_form_slots(), *escalate(dispatcher, tracker, "backend_unavailable")]
+            respond(dispatcher, error.code.response)
+            return [*clear_form_slots(), *escalate(dispatcher, tracker, HandoffReason.BACKEND_UNAVAILABLE)]
         except BackendError as error:
-            dispatcher.utter_message(text=error.message)
+            respond(dispatcher, error.code.response)
             return clear_form_slots()
         respond(dispatcher, OUTCOMES[result])
         if result in FOLLOW_UPS:

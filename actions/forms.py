@@ -162,7 +162,7 @@ class GuidedFormValidation(FormValidationAction, ABC):
     def give_up(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """Too many invalid answers: offer a person, record the handoff and forget the flow's values."""
         respond(dispatcher, FORM_TOO_MANY_FAILURES_RESPONSE)
-        handoff = escalate(dispatcher, tracker, reason=HandoffReason.REPEATED_INVALID_INPUT.value, topic=self.flow.topic)
+        handoff = escalate(dispatcher, tracker, reason=HandoffReason.REPEATED_INVALID_INPUT, topic=self.flow.topic)
         return [*clear_form_slots(), *handoff, SlotSet(REQUESTED_SLOT, None)]
 
     async def required_slots(

@@ -213,6 +213,6 @@ def install_personal_answer_log_masking() -> None:
 
         return wrapper
 
-    BotUttered.__repr__ = masked(BotUttered.__repr__)  # type: ignore[method-assign]
-    BotUttered.__str__ = masked(BotUttered.__str__)  # type: ignore[method-assign]
+    BotUttered.__repr__ = masked(BotUttered.__repr__)
+    BotUttered.__str__ = masked(BotUttered.__str__)
     _masked_repr_installed = True

@@ -189,6 +189,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         # Events of the latest session loaded per conversation, for the next save (see the module doc).
         self._loaded_counts: OrderedDict[str, int] = OrderedDict()
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        self.engine: sa.engine.Engine
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             self.engine.dispose()
             self.engine = _pooled_sqlite_engine(self.engine.url)

@@ -195,7 +195,7 @@ def _local_segment(tokens: list[_Token], end: int) -> tuple[int, str] | None:
     digits = ""
     while start > 0 and tokens[start - 1].key != "une" and _is_number_word(tokens[start - 1].key):
         start -= 1
-        digits = _number_value(tokens[start].key) + digits
+        digits = (_number_value(tokens[start].key) or "") + digits
     head = ""
     while start > 0 and _connector_ending_at(tokens, start) is None:
         atom = _email_atom(tokens[start - 1])

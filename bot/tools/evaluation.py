@@ -284,8 +284,8 @@ def to_parse(parsed: dict) -> Parse:
     return Parse(
         intent=intent.get("name") or FALLBACK,
         confidence=float(intent.get("confidence") or 0.0),
-        top_intent=top["name"],
-        top_confidence=float(top["confidence"]),
+        top_intent=str(top["name"]),
+        top_confidence=float(str(top["confidence"])),
         second_confidence=float(second),
     )
 

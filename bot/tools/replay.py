@@ -69,7 +69,7 @@ def parse_line(line: str) -> Recorded:
     texts = [turn.get("text") if isinstance(turn, dict) else turn for turn in turns]
     if not all(isinstance(text, str) and text.strip() for text in texts):
         raise MalformedLine("chaque tour doit être un texte non vide")
-    return Recorded(str(identifier), channel, texts)
+    return Recorded(str(identifier), channel, [str(text) for text in texts])
 
 
 def read_recorded(lines: Iterable[str]) -> Iterator[Recorded | BadLine]:

@@ -64,7 +64,7 @@ class WidgetServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
 
 class WidgetHandler(BaseHTTPRequestHandler):
@@ -99,7 +99,7 @@ class WidgetHandler(BaseHTTPRequestHandler):
             self._send_json(HTTPStatus.BAD_REQUEST, {"error": "bad_session_id"})
         elif path == "/session":
             self._send_json(HTTPStatus.OK, {"key": issue_client_session(session_id)})
-        elif verify_client_session(body.get("key"), session_id) is None:
+        elif verify_client_session(body.get("key") if isinstance(body, dict) else None, session_id) is None:
             self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_session_key"})
         else:
             self._end_session(session_id)
