@@ -61,8 +61,8 @@ FIELD_CODES = {
 class BackendError(Exception):
     """Base of every error the backend raises; `code` says why (see `BackendErrorCode.response`).
 
-    `message` is the former French text, kept while actions still show `error.message`; new code says
-    `code.response` instead.
+    `message` says what went wrong in English, for the operators' logs; the citizen is told the response
+    `code.response` of domain.yml.
     """
 
     def __init__(self, message: str, code: BackendErrorCode = BackendErrorCode.UNAVAILABLE) -> None:
@@ -79,8 +79,7 @@ class InvalidInput(BackendError, ValueError):
         self.field = field
 
 
-UNAVAILABLE_MESSAGE = "Le service des dossiers est indisponible pour le moment. Veuillez réessayer plus tard."
-"""`BackendUnavailable.message` until the actions say `utter_backend_unavailable` (its domain.yml text)."""
+UNAVAILABLE_MESSAGE = "the account system is unavailable"
 
 
 class BackendUnavailable(BackendError):

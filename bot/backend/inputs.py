@@ -23,13 +23,11 @@ _ASCII_DIGITS = re.compile(rf"[0-9]{{{CARD_DIGITS}}}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PHONE_CHARACTERS = re.compile(r"[0-9\s().+\-]+")
 
-LAST6_MESSAGE = (
-    "Veuillez entrer les six (6) derniers chiffres de votre Carte Accès Terrebonne, "
-    "par exemple 123456."
-)
-BIRTH_DATE_MESSAGE = "Veuillez entrer votre date de naissance au format AAAA-MM-JJ, par exemple 1985-03-12."
-PHONE_MESSAGE = "Veuillez entrer votre numéro de téléphone maison à 10 chiffres, par exemple 450 555-0123."
-ONE_OF_MESSAGE = "Veuillez entrer soit votre date de naissance, soit votre numéro de téléphone maison."
+# What went wrong, for the operators' logs; the citizen is told the response of the error's code.
+LAST6_MESSAGE = "expected the last six digits of a card"
+BIRTH_DATE_MESSAGE = "expected a birth date (a date or YYYY-MM-DD)"
+PHONE_MESSAGE = "expected a ten-digit North American home phone number"
+ONE_OF_MESSAGE = "expected a birth date or a home phone number"
 
 
 def _short_text(value: object, field: str, message: str) -> str:

@@ -29,7 +29,7 @@ def test_birth_date(value):
 
 @pytest.mark.parametrize("value", ["12 mars 1985", "1985-13-01", "1985-02-29", "85-03-12", "", None, 1985])
 def test_birth_date_refused(value):
-    with pytest.raises(InvalidInput, match="AAAA-MM-JJ"):
+    with pytest.raises(InvalidInput, match="birth date"):
         inputs.normalize_birth_date(value)
 
 
@@ -43,7 +43,7 @@ def test_phone(text):
 
 @pytest.mark.parametrize("text", ["555-0123", "+33 1 23 45 67 89", "450 555-01234", "abc", "", "😀"])
 def test_phone_refused(text):
-    with pytest.raises(InvalidInput, match="téléphone"):
+    with pytest.raises(InvalidInput, match="phone"):
         inputs.normalize_phone(text)
 
 
