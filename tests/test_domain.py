@@ -109,7 +109,7 @@ def test_responses_said_by_actions_take_numbers_and_hours_from_variables(name):
 def test_every_response_the_code_names_exists():
     sources = "".join(p.read_text(encoding="utf-8") for top in ("actions", "bot") for p in (ROOT / top).rglob("*.py"))
     named = set(re.findall(r"[\"'](utter_[a-z_]+)[\"']", sources))
-    dossier = (ROOT / "bot" / "policy" / "dossier.py").read_text(encoding="utf-8")
+    dossier = (ROOT / "bot" / "citizen_file.py").read_text(encoding="utf-8")
     named |= {f"utter_dossier_{code}" for code in re.findall(r"Part\(\s*\"([a-z_]+)\"", dossier)}
     named |= {f"utter_dossier_registration_{status.value}" for status in RegistrationStatus}
     named = {name for name in named if not name.endswith("_")}  # prefixes of f-strings, checked below

@@ -43,7 +43,7 @@ def intent_of(user_event: dict) -> str | None:
     return ((user_event.get("parse_data") or {}).get("intent") or {}).get("name")
 
 
-def normalise_not_understood(text: str) -> str:
+def normalize_not_understood(text: str) -> str:
     """Group key of a message the assistant did not understand: personal data masked, case and punctuation folded.
 
     The tracker store already holds redacted text (bot.privacy); redacting again here keeps
@@ -287,7 +287,7 @@ def build_report(
             report.heatmap[when.weekday()][when.hour] += 1
             if intent == FALLBACK_INTENT:
                 report.fallback_messages += 1
-                key = normalise_not_understood(event.get("text") or "")
+                key = normalize_not_understood(event.get("text") or "")
                 if key:
                     not_understood[key] += 1
     report.channels = {name: channels[name] for name in CHANNELS if channels[name]}

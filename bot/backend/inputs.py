@@ -1,4 +1,4 @@
-"""Normalisation of what citizens type (card digits, birth date, phone, email) and keyed hashes of it.
+"""Normalization of what citizens type (card digits, birth date, phone, email) and keyed hashes of it.
 
 The values are read by the same parsers as the guided forms (`bot.policy`); the backend is stricter:
 a value must be only that value ("123 456", "1985-03-12", "450 555-0123"), not a sentence holding it.

@@ -356,7 +356,7 @@ class IVRInput(InputChannel):
 
         ``responses``: the domain's responses the reprompts are read from (the project's domain.yml by
         default). A handoff is asked of Rasa like any message, so the escalation records and decides it.
-        The transcript is normalised here already (the NLU pipeline does it again, harmlessly): the
+        The transcript is normalized here already (the NLU pipeline does it again, harmlessly): the
         tracker, the redaction of personal data and the forms then see "123456", not "un deux trois…".
         """
         turn = replace(turn, transcript=normalize(turn.transcript).strip())

@@ -1,1 +1,1 @@
-"""NLU components of the pipeline (config.yml) and the text normalisation they share with the phone channel."""
+"""NLU components of the pipeline (config.yml) and the text normalization they share with the phone channel."""

@@ -1,4 +1,4 @@
-"""Rasa NLU component that normalises message text (speech transcripts and typed text) before tokenising."""
+"""Rasa NLU component that normalizes message text (speech transcripts and typed text) before tokenising."""
 from __future__ import annotations
 
 import logging
@@ -20,9 +20,9 @@ rasa_compat.apply()  # before the pipeline's later components load (see bot/rasa
 
 
 def normalize_annotated(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    """Normalise an annotated example piece by piece, so that entity offsets stay right.
+    """Normalize an annotated example piece by piece, so that entity offsets stay right.
 
-    An entity whose value was its own text takes the normalised text as value; a synonym value
+    An entity whose value was its own text takes the normalized text as value; a synonym value
     is kept. Overlapping entities leave the example as it is.
     """
     spans = sorted(entities, key=lambda e: (e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END]))
@@ -47,7 +47,7 @@ def normalize_annotated(text: str, entities: list[dict[str, Any]]) -> tuple[str,
 
 
 def _normalize_keeping_edges(piece: str) -> str:
-    """Normalise a piece of text, keeping the spaces at its edges (they separate it from entities)."""
+    """Normalize a piece of text, keeping the spaces at its edges (they separate it from entities)."""
     core = piece.strip()
     if not core:
         return piece

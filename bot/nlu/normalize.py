@@ -1,4 +1,4 @@
-"""Normalisation of French speech transcripts: fillers, repetitions, numbers, dates, emails, accents."""
+"""Normalization of French speech transcripts: fillers, repetitions, numbers, dates, emails, accents."""
 from __future__ import annotations
 
 import logging
@@ -87,7 +87,7 @@ def normalize(text: str) -> str:
     try:
         return _normalize(text)
     except Exception:  # noqa: BLE001 - a transcript must never break the pipeline.
-        logger.warning("Speech normalisation failed; the text is kept as it came.", exc_info=True)
+        logger.warning("Speech normalization failed; the text is kept as it came.", exc_info=True)
         return text
 
 

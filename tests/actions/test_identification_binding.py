@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from actions.dossier import ActionAmountDue, ActionIdentifySubmit
+from actions.citizen_file import ActionAmountDue, ActionIdentifySubmit
 from bot.session import CLIENT_SESSION_KEY, PERSONAL_ANSWER_FLAG, issue_client_session
 from tests.actions.trackers import make_tracker, slot_events, texts
 from tests.responses import rendered

@@ -280,7 +280,7 @@
   }
 
   // Bot messages from the socket channel, the REST channel and the tracker, in one shape.
-  function normaliseBot(message) {
+  function normalizeBot(message) {
     var buttons = message.quick_replies || message.buttons || [];
     var image = message.image || (message.attachment && message.attachment.payload && message.attachment.payload.src);
     return {
@@ -372,7 +372,7 @@
               return;
             }
             replies.forEach(function (reply) {
-              events.bot(normaliseBot(reply));
+              events.bot(normalizeBot(reply));
             });
             events.turnDone();
           },
@@ -474,7 +474,7 @@
               events.online();
             });
             socket.on("bot_uttered", function (message) {
-              events.bot(normaliseBot(message));
+              events.bot(normalizeBot(message));
             });
             socket.on("disconnect", function () {
               if (!stopped) {
@@ -535,7 +535,7 @@
       })
       .then(function (body) {
         return (body.messages || []).slice(-HISTORY_LIMIT).map(function (message) {
-          return message.from === "bot" ? normaliseBot(message) : { from: "user", text: String(message.text || "") };
+          return message.from === "bot" ? normalizeBot(message) : { from: "user", text: String(message.text || "") };
         });
       });
   }

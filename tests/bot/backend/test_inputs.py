@@ -1,4 +1,4 @@
-"""Normalisation of what citizens type, and the keyed hash of card digits."""
+"""Normalization of what citizens type, and the keyed hash of card digits."""
 from __future__ import annotations
 
 from datetime import date, datetime

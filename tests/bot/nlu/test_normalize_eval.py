@@ -1,4 +1,4 @@
-"""Normalisation measured on the shared evaluation sets (read in place, skipped when absent)."""
+"""Normalization measured on the shared evaluation sets (read in place, skipped when absent)."""
 import json
 import re
 
@@ -30,7 +30,7 @@ def _written_date(iso: str) -> str:
     return f"{'1er' if day == 1 else day} {MONTHS[month - 1]} {year}"
 
 
-def test_spoken_birth_dates_normalise_to_the_written_date():
+def test_spoken_birth_dates_normalize_to_the_written_date():
     rows = _rows(PROFILES)
     misses = [r["dob_spoken"] for r in rows if normalize(r["dob_spoken"]) != _written_date(r["dob"])]
     share = 1 - len(misses) / len(rows)
@@ -39,7 +39,7 @@ def test_spoken_birth_dates_normalise_to_the_written_date():
 
 
 @pytest.mark.parametrize("frame", ["{}", "mon courriel c'est {} merci"])
-def test_spoken_emails_normalise_to_the_written_email(frame):
+def test_spoken_emails_normalize_to_the_written_email(frame):
     rows = _rows(PROFILES)
     misses = [
         r["email_spoken"] for r in rows

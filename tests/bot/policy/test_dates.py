@@ -29,7 +29,7 @@ TODAY = date(2026, 11, 26)
         ("le premier mars 1985", date(1985, 3, 1)),
         ("je suis née le 12 mars 1985", date(1985, 3, 12)),
         ("ma date de naissance c'est le 21 juillet 1990", date(1990, 7, 21)),
-        # Speech after normalisation: numbers in digits, or day numbers still in words.
+        # Speech after normalization: numbers in digits, or day numbers still in words.
         ("le 12 mars 1985", date(1985, 3, 12)),
         ("le douze mars 1985", date(1985, 3, 12)),
         ("trente et un décembre 1999", date(1999, 12, 31)),

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from actions.dossier import (
+from actions.citizen_file import (
     ActionAmountDue,
     ActionCardExpiry,
     ActionIdentificationDeclined,

@@ -13,7 +13,7 @@ from bot.backend.api import (
     Registration,
     RegistrationStatus,
 )
-from bot.policy.dossier import Part, amounts_due, card_expiries, money, profile, registrations
+from bot.citizen_file import Part, amounts_due, card_expiries, money, profile, registrations
 from tests.responses import PHONE, WEB, render
 
 

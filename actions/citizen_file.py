@@ -20,29 +20,29 @@ from actions.common import (
 )
 from actions.escalation import escalate
 from actions.forms import split_date_or_phone
+from bot import citizen_file
 from bot.backend.api import BackendError, BackendUnavailable, IdentifyOutcome
 from bot.contract import HandoffReason
-from bot.policy import dossier
 from bot.session import PERSONAL_ANSWER, identification_value
 
 OFFERED_SLOT = "identification_offered"
 TOPIC_SLOT = "dossier_topic"
 
 
-def dossier_answer(topic: str, file_id: int) -> list[dossier.Part]:
+def file_answer(topic: str, file_id: int) -> list[citizen_file.Part]:
     """The identified person's data for ``topic``, as the parts of the answer."""
     accounts = backend()
     if topic == "card_expiry":
         soon_before = directory().next_registration_date
-        return dossier.card_expiries(accounts.card_expiries(file_id, today(), soon_before), soon_before)
+        return citizen_file.card_expiries(accounts.card_expiries(file_id, today(), soon_before), soon_before)
     if topic == "amount_due":
-        return dossier.amounts_due(accounts.amounts_due(file_id))
+        return citizen_file.amounts_due(accounts.amounts_due(file_id))
     if topic == "registrations":
-        return dossier.registrations(accounts.registrations(file_id))
+        return citizen_file.registrations(accounts.registrations(file_id))
     person = accounts.profile(file_id)
     if person is None:
-        return [dossier.Part("not_found")]
-    return dossier.profile(person)
+        return [citizen_file.Part("not_found")]
+    return citizen_file.profile(person)
 
 
 def answer_or_apologise(
@@ -50,7 +50,7 @@ def answer_or_apologise(
 ) -> list[EventType]:
     """Say the dossier data, or that the account system is unavailable (and how to reach a person)."""
     try:
-        parts = dossier_answer(topic, file_id)
+        parts = file_answer(topic, file_id)
     except BackendError as error:
         respond(dispatcher, error.code.response)
         if isinstance(error, BackendUnavailable):

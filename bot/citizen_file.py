@@ -2,7 +2,7 @@
 
 Each function returns the parts of the answer in order, each a `Part`: a code naming what the part says
 and the values that fill it (dates and amounts already written the Quebec way). The sentences are
-responses of domain.yml, ``utter_dossier_<code>``, said by `actions.dossier`. Only call them for a
+responses of domain.yml, ``utter_dossier_<code>``, said by `actions.citizen_file`. Only call them for a
 person who has been identified.
 """
 from __future__ import annotations
