@@ -263,6 +263,7 @@ class LoadSettings:
     request_timeout: float = 10.0
     max_seconds: float = 1500.0
     seed: int = 16
+    profile_rounds: int = 5  # times the script is sent alone, before the load (turn_profile)
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -480,8 +481,32 @@ def warm_up(stack: Stack) -> None:
                           timeout=120).raise_for_status()
 
 
+def turn_profile(url: str, rounds: int) -> dict:
+    """One conversation at a time on one instance: the cost of a turn and the NLU's share of it.
+
+    The NLU alone is /model/parse of the same texts. Its share bounds what Rasa's separate NLU
+    server could gain: the dialogue side of every turn would still run in one process.
+    """
+    parse: list[float] = []
+    turns: list[float] = []
+    for number in range(rounds):
+        for turn in CITIZEN_SCRIPT:
+            start = time.perf_counter()
+            requests.post(f"{url}/model/parse", params={"token": API_TOKEN}, json={"text": turn.text},
+                          timeout=60).raise_for_status()
+            parse.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            requests.post(f"{url}/webhooks/rest/webhook", json={"sender": f"profile-{number}", "message": turn.text},
+                          timeout=60).raise_for_status()
+            turns.append((time.perf_counter() - start) * 1000)
+    parse_ms, turn_ms = statistics.median(parse), statistics.median(turns)
+    return {"parse_ms": percentiles(parse), "turn_ms": percentiles(turns),
+            "nlu_share_of_a_turn": round(parse_ms / turn_ms, 2),
+            "single_process_messages_per_s": round(1000 / statistics.fmean(turns), 1)}
+
+
 QUICK = LoadSettings(rates=[5, 10, 20, 30, 45, 60], step_seconds=12, think_seconds=(0.5, 2.0), min_conversations=0,
-                     max_seconds=180)
+                     max_seconds=180, profile_rounds=1)
 FULL = LoadSettings(rates=[10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80, 90, 100, 120, 140, 160], step_seconds=40,
                     think_seconds=(2.0, 8.0), min_conversations=1000, max_seconds=1500)
 
@@ -504,6 +529,7 @@ def run(model: Path, settings: LoadSettings, instances: int, action_workers: int
         }
         warm_up(stack)
         result["rss_mb_at_start"] = {name: stack.rss_mb(name) for name in stack.processes}
+        result["turn_profile"] = turn_profile(stack.rasa_urls[0], settings.profile_rounds)
         print(TABLE_HEADER, file=sys.stderr, flush=True)
         result.update(asyncio.run(RegistrationNight(stack.proxy_url, settings, stack).run()))
         result["rss_mb"] = {name: stack.rss_mb(name) for name in stack.processes}
@@ -532,10 +558,13 @@ def summary(result: dict) -> str:
         f"Capacity: {result['capacity_per_s']} messages/s with p95 <= {P95_LIMIT_MS:g} ms and no error "
         f"(step {result['capacity_step']}, p95 {result['capacity_p95_ms']} ms); "
         f"{result['rasa_instances']} Rasa instance(s) on {result['cores']} cores.",
-        f"Held again afterwards: {result['hold_met']}" if result["hold"] else "No hold (min conversations reached).",
+        (f"Held again afterwards at that rate: {'yes' if result['hold_met'] else 'NO'}" if result["hold"]
+         else "No hold needed (enough conversations started)."),
         f"Conversations: {result['conversations_started']} started, {result['conversations_completed']} completed; "
         f"{result['messages']} messages, {result['errors']} errors, {result['seconds']} s.",
         f"Load generator: {result['generator_cpu_share_of_one_core'] * 100:.1f}% of one core.",
+        f"One turn alone: p50 {result['turn_profile']['turn_ms']['p50']} ms, of which NLU (/model/parse) "
+        f"p50 {result['turn_profile']['parse_ms']['p50']} ms ({result['turn_profile']['nlu_share_of_a_turn']:.0%}).",
         f"Resident memory: {result['rss_mb_total']} MB in total (RSS; PSS {result['pss_mb_total']} MB): "
         + ", ".join(f"{k} {v}" for k, v in result["rss_mb"].items()),
     ]
