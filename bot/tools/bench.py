@@ -282,8 +282,11 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
 class RegistrationNight:
     """Open-loop arrivals of whole conversations against one URL, in steps of message rate."""
 
-    def __init__(self, url: str, settings: LoadSettings, stack: Stack | None = None) -> None:
+    def __init__(self, url: str, settings: LoadSettings, stack: Stack | None = None,
+                 check_replies: bool = True) -> None:
         self.url = url.rstrip("/") + "/webhooks/rest/webhook"
+        self.check_replies = check_replies  # off: a reply that lacks the expected phrase is counted, not an error
+        self.mismatches = 0
         self.settings = settings
         self.stack = stack
         self.rng = random.Random(settings.seed)
@@ -316,7 +319,10 @@ class RegistrationNight:
                         if not texts.strip():
                             error = "no reply"
                         elif turn.expect and turn.expect not in texts:
-                            error = f"unexpected reply at turn {index + 1}"
+                            if self.check_replies:
+                                error = f"unexpected reply at turn {index + 1}"
+                            else:
+                                self.mismatches += 1
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                 error = type(exc).__name__
             self.samples.append(Sample(sent, (self.now() - sent) * 1000, error))
@@ -374,6 +380,12 @@ class RegistrationNight:
         # What the rest of the machine used meanwhile (another program's work slows this one down).
         ours = sum(figures["cpu_cores_used"].values())
         figures["others_busy_cores"] = round(max(0.0, figures["machine_busy_cores"] - ours), 2)
+        # CPU the servers spent per message (all processes but the generator), and the rate that
+        # would keep every core of this machine busy with it: a ceiling, not a capacity.
+        servers = ours - figures["cpu_cores_used"]["generator"]
+        if inside:
+            figures["server_cpu_ms_per_message"] = round(servers * wall / len(inside) * 1000, 1)
+            figures["ceiling_per_s_all_cores"] = round(cores / (servers * wall / len(inside)), 1) if servers else None
         if self.stack:
             figures["pss_mb_total"] = round(sum(self.stack.pss_mb(key) for key in self.stack.processes), 1)
         return figures
@@ -441,6 +453,7 @@ class RegistrationNight:
             "conversations_completed": self.completed,
             "messages": len(self.samples),
             "errors": len(all_errors),
+            "replies_without_the_expected_phrase": self.mismatches if not self.check_replies else None,
             "seconds": round(wall, 1),
             "generator_cpu_share_of_one_core": round((time.process_time() - own_start) / wall, 3),
         }
@@ -486,6 +499,85 @@ def warm_up(stack: Stack) -> None:
                           timeout=120).raise_for_status()
 
 
+# ----------------------------------------------------------------- stock Rasa, side by side
+
+# A stock Rasa 3.6 set-up of the same domain and data: no pipeline and no policies given, so Rasa
+# fills in its defaults (WhitespaceTokenizer, count vectors, DIETClassifier, ResponseSelector,
+# FallbackClassifier; MemoizationPolicy, RulePolicy, UnexpecTEDIntentPolicy, TEDPolicy), Rasa's own
+# SQLTrackerStore on SQLite, its own REST channel, one `rasa run`, none of the project's speed fixes.
+STOCK_CONFIG = """recipe: default.v1
+language: fr
+assistant_id: stock-rasa-baseline
+pipeline:
+policies:
+"""
+STOCK_ENDPOINTS = """action_endpoint:
+  url: "{actions_url}/webhook"
+tracker_store:
+  type: SQL
+  dialect: sqlite
+  db: {db}
+"""
+STOCK_CREDENTIALS = "rest:\n"
+
+
+def stock_model() -> tuple[Path, int | None]:
+    """The stock set-up's model, trained once per hash of its inputs and cached in models/; its training time.
+
+    Trains under the lock of scripts/train.sh (var/train.lock): never two trainings at once here.
+    """
+    import fcntl
+    import hashlib
+
+    digest = hashlib.sha256(STOCK_CONFIG.encode())
+    inputs = [PROJECT_ROOT / "requirements.lock", PROJECT_ROOT / "domain.yml",
+              *sorted((PROJECT_ROOT / "data").rglob("*.yml"))]
+    for path in inputs:
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+        digest.update(path.read_bytes())
+    name = f"stock-{digest.hexdigest()[:16]}"
+    model = PROJECT_ROOT / "models" / f"{name}.tar.gz"
+    record = model.with_name(f"{name}.train-seconds")
+    if not (model.exists() and record.exists()):
+        (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+        with open(PROJECT_ROOT / "var" / "train.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (model.exists() and record.exists()):
+                print(f"==> Training the stock Rasa set-up ({model.name}), once for these data", file=sys.stderr)
+                with tempfile.TemporaryDirectory(prefix="stock-") as tmp:
+                    config = Path(tmp) / "config.yml"
+                    config.write_text(STOCK_CONFIG)
+                    start = time.perf_counter()
+                    with open(PROJECT_ROOT / "var" / "train-stock.log", "w") as log:
+                        subprocess.run(
+                            [str(BIN / "rasa"), "train", "--config", str(config), "--domain", "domain.yml",
+                             "--data", "data", "--fixed-model-name", name, "--out", "models"],
+                            cwd=PROJECT_ROOT, check=True, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+                    record.write_text(f"{round(time.perf_counter() - start)}\n")
+    return model, training_seconds(model)
+
+
+def start_stock(model: Path, workdir: Path) -> Stack:
+    """One stock `rasa run` (and the project's action server, the same custom actions) on free ports."""
+    stack = make_stack(workdir, {"SANIC_WORKERS": "1"})
+    stack.start_actions(workers=1)
+    port = free_port()
+    (workdir / "stock-endpoints.yml").write_text(
+        STOCK_ENDPOINTS.format(actions_url=stack.actions_url, db=workdir / "stock-tracker.db"))
+    (workdir / "stock-credentials.yml").write_text(STOCK_CREDENTIALS)
+    log = open(workdir / "stock.log", "w")  # noqa: SIM115 - closed with the process
+    stack.processes["rasa"] = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "-i", "127.0.0.1", "-p", str(port),
+         "-m", str(model), "--endpoints", str(workdir / "stock-endpoints.yml"),
+         "--credentials", str(workdir / "stock-credentials.yml")],
+        cwd=workdir, env=stack.env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    stack.rasa_urls.append(f"http://127.0.0.1:{port}")
+    stack.wait_until_up()
+    return stack
+
+
 def turn_profile(url: str, rounds: int) -> dict:
     """One conversation at a time on one instance: the cost of a turn and the NLU's share of it.
 
@@ -514,6 +606,45 @@ QUICK = LoadSettings(rates=[5, 10, 20, 30, 45, 60], step_seconds=12, think_secon
                      max_seconds=180, profile_rounds=1)
 FULL = LoadSettings(rates=[10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80, 90, 100, 120, 140, 160], step_seconds=40,
                     think_seconds=(2.0, 8.0), min_conversations=1000, max_seconds=900)
+
+
+STOCK_RATES = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40]
+
+
+def measure_stock(settings: LoadSettings) -> dict:
+    """The same load against the stock set-up (its own lower steps, no hold): capacity, training, memory."""
+    model, train_seconds = stock_model()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-stock-"))
+    started = time.perf_counter()
+    stack = start_stock(model, workdir)
+    try:
+        result: dict = {"model": str(model), "model_size_mb": round(model.stat().st_size / 1e6, 1),
+                        "training_s": train_seconds, "start_s": round(time.perf_counter() - started, 1)}
+        warm_up(stack)
+        result["turn_profile"] = turn_profile(stack.rasa_urls[0], settings.profile_rounds)
+        print("Stock Rasa, one `rasa run`:\n" + TABLE_HEADER, file=sys.stderr, flush=True)
+        stock_settings = replace(settings, rates=STOCK_RATES, min_conversations=0)
+        result.update(asyncio.run(RegistrationNight(stack.rasa_urls[0], stock_settings, stack,
+                                                    check_replies=False).run()))
+        result["rss_mb"] = {name: stack.rss_mb(name) for name in stack.processes}
+        result["rss_mb_total"] = round(sum(result["rss_mb"].values()), 1)
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def compare(ours: dict, stock: dict) -> dict:
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 2) if a and b else None
+
+    return {
+        "capacity_ours_over_stock": ratio(ours["capacity_per_s"], stock["capacity_per_s"]),
+        "training_stock_over_ours": ratio(stock["training_s"], ours["training_s"]),
+        "memory_stock_over_ours": ratio(stock["rss_mb_total"], ours["rss_mb_total"]),
+        "memory_per_rasa_process_stock_over_ours": ratio(
+            stock["rss_mb"]["rasa"], statistics.fmean(v for k, v in ours["rss_mb"].items() if k.startswith("rasa"))),
+    }
 
 
 def run(model: Path, settings: LoadSettings, instances: int, action_workers: int) -> dict:
@@ -568,6 +699,10 @@ def summary(result: dict) -> str:
         f"Conversations: {result['conversations_started']} started, {result['conversations_completed']} completed; "
         f"{result['messages']} messages, {result['errors']} errors, {result['seconds']} s.",
         f"Load generator: {result['generator_cpu_share_of_one_core'] * 100:.1f}% of one core.",
+        *([f"Server CPU per message at the capacity step: {cap_step['server_cpu_ms_per_message']} ms, so all "
+           f"{result['cores']} cores would be busy at {cap_step['ceiling_per_s_all_cores']} messages/s (a ceiling)."]
+          if (cap_step := next((x for x in result["steps"] if x["step"] == result["capacity_step"]), None))
+          and "server_cpu_ms_per_message" in cap_step else []),
         *([f"WARNING: other programs kept up to {others:.2f} cores busy during the steps: these figures understate "
            "the capacity of an idle machine."] if (others := max(
                (s["others_busy_cores"] for s in result["steps"]), default=0.0)) > 0.25 else []),
@@ -576,6 +711,21 @@ def summary(result: dict) -> str:
         f"Resident memory: {result['rss_mb_total']} MB in total (RSS; PSS {result['pss_mb_total']} MB): "
         + ", ".join(f"{k} {v}" for k, v in result["rss_mb"].items()),
     ]
+    stock = result.get("stock")
+    if stock:
+        lines += ["", "Stock Rasa 3.6 (default pipeline and policies, SQLTrackerStore, one `rasa run`):"]
+        lines += [format_step(step) for step in stock["steps"]]
+        ratios = result["ours_vs_stock"]
+        lines += [
+            f"Stock capacity: {stock['capacity_per_s']} messages/s (p95 {stock['capacity_p95_ms']} ms); "
+            f"ours / stock = {ratios['capacity_ours_over_stock']}x (target >= 12x).",
+            f"Training: stock {stock['training_s']} s, ours {result['training_s']} s "
+            f"(stock / ours = {ratios['training_stock_over_ours']}x). "
+            f"Memory: stock {stock['rss_mb_total']} MB in total, ours {result['rss_mb_total']} MB; "
+            f"per Rasa process stock / ours = {ratios['memory_per_rasa_process_stock_over_ours']}x.",
+            f"Stock replies without the expected phrase (not counted as errors): "
+            f"{stock['replies_without_the_expected_phrase']}.",
+        ]
     return "\n".join(lines)
 
 
@@ -592,6 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-seconds", type=float)
     parser.add_argument("--min-conversations", type=int)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--stock", action=argparse.BooleanOptionalAction, default=None,
+                        help="also measure a stock Rasa set-up of the same data (default: on, off with --quick)")
     args = parser.parse_args(argv)
 
     def interrupted(signum: int, _frame: object) -> None:
@@ -606,6 +758,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.min_conversations is not None:
         settings.min_conversations = args.min_conversations
     result = run(args.model, settings, args.instances, args.action_workers)
+    if args.stock if args.stock is not None else not args.quick:
+        result["stock"] = measure_stock(settings)
+        result["ours_vs_stock"] = compare(result, result["stock"])
+        result["targets"]["capacity_over_stock"] = {
+            "measured": result["ours_vs_stock"]["capacity_ours_over_stock"], "target": 12,
+            "met": (result["ours_vs_stock"]["capacity_ours_over_stock"] or 0) >= 12}
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.json:
         args.json.write_text(text + "\n")
