@@ -70,7 +70,8 @@ class Stack:
         )
         self.actions_url = f"http://127.0.0.1:{port}"
 
-    def start_rasa(self, name: str, model: Path, endpoints_extra: str = "") -> str:
+    def start_rasa(self, name: str, model: Path, endpoints_extra: str = "",
+                   env_extra: dict[str, str] | None = None) -> str:
         port = free_port()
         endpoints = (PROJECT_ROOT / "endpoints.yml").read_text().replace("127.0.0.1:5055", self.actions_url[7:])
         endpoints_file = self.workdir / f"endpoints-{name}.yml"
@@ -80,7 +81,7 @@ class Stack:
             [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", API_TOKEN, "-i", "127.0.0.1",
              "-p", str(port), "-m", str(model), "--endpoints", str(endpoints_file),
              "--credentials", str(PROJECT_ROOT / "credentials.yml")],
-            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT, env={**self.env, **(env_extra or {})}, stdout=log, stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         self.rasa_urls.append(url)
@@ -471,7 +472,17 @@ TABLE_HEADER = (f"{'step':>14} {'msg/s':>8} {'conv':>6} {'p50 ms':>7} {'p95 ms':
                 f"{'busy':>5} {'others':>6}  cores used by each process")
 
 
-def start_machine(model: Path, workdir: Path, instances: int, action_workers: int) -> Stack:
+# `--one-thread`: each Rasa instance keeps to one thread of TensorFlow (read by Rasa) and of the BLAS
+# libraries instead of one per core. Measured on the busy shared machine (8 messages/s, one step):
+# 44.3 ms of server CPU per message with it, 46.3 without, p95 worse with it: no clear gain, so
+# `make run` leaves Rasa's default; to measure again on an idle machine.
+# Rasa instances only: in the action server's environment these make `rasa run actions` load
+# TensorFlow (584 MB resident instead of 136 MB).
+ONE_THREAD_EACH = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1",
+                   "OMP_NUM_THREADS": "1"}
+
+
+def start_machine(model: Path, workdir: Path, instances: int, action_workers: int, one_thread: bool = False) -> Stack:
     """What `make run` starts, on free ports: the action server, ``instances`` Rasa instances, HAProxy."""
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     overrides: dict[str, str] = {"SANIC_WORKERS": "1"}
@@ -484,7 +495,7 @@ def start_machine(model: Path, workdir: Path, instances: int, action_workers: in
     stack = make_stack(workdir, overrides)
     stack.start_actions(workers=action_workers)
     for number in range(1, instances + 1):
-        stack.start_rasa(f"rasa{number}", model, extra)
+        stack.start_rasa(f"rasa{number}", model, extra, ONE_THREAD_EACH if instances > 1 and one_thread else None)
     stack.wait_until_up()
     stack.start_proxy()
     stack.wait_until_up()
@@ -647,10 +658,10 @@ def compare(ours: dict, stock: dict) -> dict:
     }
 
 
-def run(model: Path, settings: LoadSettings, instances: int, action_workers: int) -> dict:
+def run(model: Path, settings: LoadSettings, instances: int, action_workers: int, one_thread: bool = False) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     started = time.perf_counter()
-    stack = start_machine(model, workdir, instances, action_workers)
+    stack = start_machine(model, workdir, instances, action_workers, one_thread)
     try:
         result: dict = {
             "model": str(model),
@@ -659,6 +670,7 @@ def run(model: Path, settings: LoadSettings, instances: int, action_workers: int
             "cores": os.cpu_count(),
             "rasa_instances": instances,
             "action_server_workers": action_workers,
+            "one_thread_per_instance": instances > 1 and one_thread,
             "layout": "HAProxy (scripts/haproxy.cfg) -> one-worker Rasa instances, SQLite tracker store (WAL), "
                       + ("Redis lock store and slot vault" if instances > 1 else "in-process lock store"),
             "start_s": round(time.perf_counter() - started, 1),
@@ -742,6 +754,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-seconds", type=float)
     parser.add_argument("--min-conversations", type=int)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--one-thread", action=argparse.BooleanOptionalAction, default=False,
+                        help="one TensorFlow/BLAS thread per Rasa instance when there are several (an experiment: "
+                             "not shown to help yet, so make run does not do it)")
     parser.add_argument("--stock", action=argparse.BooleanOptionalAction, default=None,
                         help="also measure a stock Rasa set-up of the same data (default: on, off with --quick)")
     args = parser.parse_args(argv)
@@ -757,7 +772,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.step_seconds = args.step_seconds
     if args.min_conversations is not None:
         settings.min_conversations = args.min_conversations
-    result = run(args.model, settings, args.instances, args.action_workers)
+    result = run(args.model, settings, args.instances, args.action_workers, args.one_thread)
     if args.stock if args.stock is not None else not args.quick:
         result["stock"] = measure_stock(settings)
         result["ours_vs_stock"] = compare(result, result["stock"])
