@@ -746,8 +746,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, required=True, help="the trained model (.tar.gz)")
     parser.add_argument("--quick", action="store_true",
                         help="short steps and think times (about 2 minutes): for development, not for figures")
-    parser.add_argument("--instances", type=int, default=os.cpu_count() or 1,
-                        help="one-worker Rasa instances behind HAProxy (default: one per core)")
+    parser.add_argument("--instances", type=int,
+                        help="one-worker Rasa instances behind HAProxy (default: one per core, as make run; "
+                             "1 without Redis)")
     parser.add_argument("--action-workers", type=int, default=1, help="Sanic workers of the action server")
     parser.add_argument("--rates", type=lambda text: [float(v) for v in text.split(",")],
                         help="messages per second of each step, comma-separated")
@@ -772,7 +773,8 @@ def main(argv: list[str] | None = None) -> int:
         settings.step_seconds = args.step_seconds
     if args.min_conversations is not None:
         settings.min_conversations = args.min_conversations
-    result = run(args.model, settings, args.instances, args.action_workers, args.one_thread)
+    instances = args.instances or ((os.cpu_count() or 1) if redis_reachable() else 1)
+    result = run(args.model, settings, instances, args.action_workers, args.one_thread)
     if args.stock if args.stock is not None else not args.quick:
         result["stock"] = measure_stock(settings)
         result["ours_vs_stock"] = compare(result, result["stock"])
