@@ -724,7 +724,9 @@ def summary(result: dict) -> str:
         + ", ".join(f"{k} {v}" for k, v in result["rss_mb"].items()),
     ]
     stock = result.get("stock")
-    if stock:
+    if stock and "error" in stock:
+        lines += ["", f"Stock Rasa: not measured ({stock['error']})."]
+    elif stock:
         lines += ["", "Stock Rasa 3.6 (default pipeline and policies, SQLTrackerStore, one `rasa run`):"]
         lines += [format_step(step) for step in stock["steps"]]
         ratios = result["ours_vs_stock"]
@@ -775,12 +777,17 @@ def main(argv: list[str] | None = None) -> int:
         settings.min_conversations = args.min_conversations
     instances = args.instances or ((os.cpu_count() or 1) if redis_reachable() else 1)
     result = run(args.model, settings, instances, args.action_workers, args.one_thread)
+    print(summary(result), file=sys.stderr, flush=True)  # our figures, whatever happens to the stock run
     if args.stock if args.stock is not None else not args.quick:
-        result["stock"] = measure_stock(settings)
-        result["ours_vs_stock"] = compare(result, result["stock"])
-        result["targets"]["capacity_over_stock"] = {
-            "measured": result["ours_vs_stock"]["capacity_ours_over_stock"], "target": 12,
-            "met": (result["ours_vs_stock"]["capacity_ours_over_stock"] or 0) >= 12}
+        try:
+            result["stock"] = measure_stock(settings)
+        except (OSError, RuntimeError, TimeoutError, subprocess.CalledProcessError, requests.RequestException) as error:
+            result["stock"] = {"error": f"{type(error).__name__}: {error}"}
+        else:
+            result["ours_vs_stock"] = compare(result, result["stock"])
+            result["targets"]["capacity_over_stock"] = {
+                "measured": result["ours_vs_stock"]["capacity_ours_over_stock"], "target": 12,
+                "met": (result["ours_vs_stock"]["capacity_ours_over_stock"] or 0) >= 12}
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.json:
         args.json.write_text(text + "\n")
