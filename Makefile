@@ -43,11 +43,18 @@ test: lint validate pytest story-test
 eval: train
 	$(BIN)/python -m bot.tools.evaluation --model "$$(scripts/train.sh)"
 
+# Registration night: what `make run` starts, under an open-loop load of whole conversations stepped
+# up until p95 > 300 ms or an error; prints a table and JSON (about 10 minutes; `make bench
+# BENCH_ARGS=--quick` for a 2-minute check while developing).
+BENCH_ARGS ?=
 bench: db train
-	$(BIN)/python -m bot.tools.bench --model "$$(scripts/train.sh)"
+	@scripts/install_haproxy.sh
+	$(BIN)/python -m bot.tools.bench --model "$$(scripts/train.sh)" $(BENCH_ARGS)
 
-# Two Rasa instances + action server on PostgreSQL and Redis, 200 conversations, one instance killed.
+# Two Rasa instances + action server on PostgreSQL and Redis behind the HAProxy of `make run`,
+# phone calls and 200 conversations, one instance killed.
 scale: db train
+	@scripts/install_haproxy.sh
 	BOT_SCALE_TEST=1 $(BIN)/pytest -q tests/scale
 
 clean:

@@ -8,6 +8,12 @@ mkdir -p models var
 inputs=$( (find domain.yml config.yml data -type f -name "*.yml"; echo bot/nlu/normalize.py; echo bot/nlu/components.py) | sort)
 hash=$( (cat requirements.lock; for f in $inputs; do echo "$f"; cat "$f"; done) | sha256sum | cut -c1-16)
 model="models/model-$hash.tar.gz"
+# A model already trained (its .train-seconds is written last) needs no lock: no waiting behind
+# another worktree's training.
+if [ -f "$model" ] && [ -f "${model%.tar.gz}.train-seconds" ]; then
+  echo "$model"
+  exit 0
+fi
 exec 9>var/train.lock
 flock 9
 if [ ! -f "$model" ]; then

@@ -1,8 +1,11 @@
-"""`make scale`: two Rasa instances and an action server on PostgreSQL and Redis, behind a sticky front.
+"""`make scale`: two Rasa instances and an action server on PostgreSQL and Redis, behind HAProxy.
 
-200 conversations of 5 turns run at once through a front that routes each conversation to one
-instance by a hash of its sender id (Rasa's Redis lock store races between instances, so a
-conversation stays on one). After the second turn one instance is killed (SIGKILL); its
+The proxy is the real one of `make run` (Debian's HAProxy, scripts/haproxy.cfg via
+scripts/haproxy.sh): it routes each conversation to one instance by a hash of the conversation
+id read from the JSON body (Rasa's Redis lock store races between instances, and the phone line
+counts silences per call in one process's memory). Phone calls first: each call's silences are
+counted by one instance, so the second silence transfers. Then 200 conversations of 5 turns run
+at once. After the second turn one instance is killed (SIGKILL); its
 conversations continue on the other with their history, from PostgreSQL, and with their
 personal slots, from the Redis slot vault. Then every user message and every bot reply must be
 stored exactly once and in order, and each conversation must have taken the same actions as a
@@ -12,14 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import threading
 import uuid
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from bot.privacy import redact_event
 from bot.settings import PROJECT_ROOT
-from bot.tools.bench import API_TOKEN, Stack, make_stack
+from bot.tools.bench import API_TOKEN, Stack, make_stack, redis_lock_store
 
 pytestmark = pytest.mark.skipif(not os.environ.get("BOT_SCALE_TEST"), reason="run with `make scale`")
 
@@ -62,77 +62,6 @@ def trained_model() -> Path:
     return PROJECT_ROOT / out.stdout.strip().splitlines()[-1]
 
 
-class StickyFront:
-    """A small HTTP front: each sender id always goes to the same live instance (hash), else the next.
-
-    An instance that refuses connections is dead and its conversations go to the next one; any
-    other error is a 502 (never a retry, which could store a message twice).
-    """
-
-    def __init__(self, upstreams: list[str]) -> None:
-        self.upstreams = upstreams
-        self.dead: set[str] = set()
-        # At most 32 requests at a time per instance, the others wait (as nginx's max_conns would).
-        self.slots = {upstream: threading.BoundedSemaphore(32) for upstream in upstreams}
-        self.routes: dict[str, list[str]] = {}
-        lock = threading.Lock()
-        front = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                sender = json.loads(body).get("sender", "")
-                start = zlib.crc32(sender.encode()) % len(front.upstreams)
-                for offset in range(len(front.upstreams)):
-                    upstream = front.upstreams[(start + offset) % len(front.upstreams)]
-                    if upstream in front.dead:
-                        continue
-                    try:
-                        with front.slots[upstream]:
-                            reply = requests.post(upstream + self.path, data=body, timeout=300,
-                                                  headers={"Content-Type": "application/json"})
-                    except requests.ConnectionError:
-                        if not front.alive(upstream):
-                            front.dead.add(upstream)
-                            continue
-                        self.send_error(502)
-                        return
-                    with lock:
-                        front.routes.setdefault(sender, []).append(upstream)
-                    self.send_response(reply.status_code)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(reply.content)))
-                    self.end_headers()
-                    self.wfile.write(reply.content)
-                    return
-                self.send_error(502)
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 4 * CONVERSATIONS  # all conversations connect at once
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @staticmethod
-    def alive(upstream: str) -> bool:
-        """Whether an instance still accepts connections (a killed one refuses them)."""
-        host, port = upstream.removeprefix("http://").split(":")
-        try:
-            socket.create_connection((host, int(port)), timeout=5).close()
-        except OSError:
-            return False
-        return True
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(scope="module")
 def databases() -> Iterator[dict[str, str]]:
     suffix = uuid.uuid4().hex[:10]
@@ -158,7 +87,7 @@ def stack(databases, tmp_path_factory) -> Iterator[Stack]:
         "BOT_TRACKER_STORE_URL": databases["tracker"],
         "BOT_SLOT_VAULT_URL": f"{REDIS_URL}/4",
     }
-    lock_store = f"\nlock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 3\n  key_prefix: {prefix}\n"
+    lock_store = redis_lock_store(3, prefix)
     running = make_stack(tmp_path_factory.mktemp("scale"), env)
     model = trained_model()
     running.start_actions(workers=2)
@@ -166,39 +95,69 @@ def stack(databases, tmp_path_factory) -> Iterator[Stack]:
     running.start_rasa("rasa-b", model, lock_store)
     try:
         running.wait_until_up()
+        running.start_proxy()
+        running.wait_until_up()
         yield running
     finally:
         running.stop()
         redis.Redis.from_url(f"{REDIS_URL}/4").flushdb()
 
 
+def instance_url(stack: Stack, reply: requests.Response) -> str:
+    """The Rasa instance HAProxy sent a request to (its `X-Rasa-Instance` header, rasa1 = the first)."""
+    return stack.rasa_urls[int(reply.headers["X-Rasa-Instance"].removeprefix("rasa")) - 1]
+
+
+def test_a_phone_call_stays_on_one_instance_so_its_silences_are_counted(stack):
+    calls = [f"scale-call-{uuid.uuid4().hex[:8]}" for _ in range(30)]
+    served: dict[str, set[str]] = {}
+
+    def silence(call_id: str) -> dict:
+        reply = requests.post(f"{stack.proxy_url}/webhooks/ivr/webhook", json={"call_id": call_id, "transcript": ""},
+                              timeout=120)
+        assert reply.status_code == 200, reply.text[:300]
+        served.setdefault(call_id, set()).add(instance_url(stack, reply))
+        return reply.json()
+
+    first = [silence(call_id) for call_id in calls]
+    second = [silence(call_id) for call_id in calls]
+    assert all(reply["actions"] == [] for reply in first), "a first silence asks whether the caller is there"
+    assert all(reply["actions"][0]["type"] == "transfer" for reply in second), "the second one transfers"
+    assert all(len(instances) == 1 for instances in served.values())
+    assert len(set().union(*served.values())) == 2, "the calls were spread over both instances"
+
+
 def test_two_instances_on_postgresql_and_redis_lose_nothing_when_one_dies(stack, databases):
-    front = StickyFront(stack.rasa_urls)
     received: dict[str, list[list[str]]] = {}
+    routes: dict[str, list[str]] = {}
+    lock = threading.Lock()
 
     def turn(number: int, text: str) -> None:
         sender = f"scale-{number:03d}"
-        reply = requests.post(f"{front.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+        reply = requests.post(f"{stack.proxy_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
                               timeout=600)
         assert reply.status_code == 200, reply.text[:300]
-        received.setdefault(sender, []).append([m.get("text", "") for m in reply.json()])
+        with lock:
+            received.setdefault(sender, []).append([m.get("text", "") for m in reply.json()])
+            routes.setdefault(sender, []).append(instance_url(stack, reply))
 
     def converse(number: int, turns: list[str]) -> None:
         for text in turns:
             turn(number, text)
 
-    try:
-        with ThreadPoolExecutor(max_workers=CONVERSATIONS) as pool:
-            list(pool.map(lambda n: converse(n, SCRIPT[:KILL_AFTER_TURN]), range(CONVERSATIONS)))
-        on_killed = {s for s, routes in front.routes.items() if routes[-1] == stack.rasa_urls[0]}
-        stack.stop("rasa-a")
-        with ThreadPoolExecutor(max_workers=CONVERSATIONS) as pool:
-            list(pool.map(lambda n: converse(n, SCRIPT[KILL_AFTER_TURN:]), range(CONVERSATIONS)))
-    finally:
-        front.close()
+    with ThreadPoolExecutor(max_workers=CONVERSATIONS) as pool:
+        list(pool.map(lambda n: converse(n, SCRIPT[:KILL_AFTER_TURN]), range(CONVERSATIONS)))
+    assert all(len(set(r)) == 1 for r in routes.values()), "each conversation stayed on one instance"
+    on_killed = {s for s, r in routes.items() if r[-1] == stack.rasa_urls[0]}
+    stack.processes["rasa-a"].kill()  # SIGKILL: no goodbye to HAProxy
+    stack.stop("rasa-a")
+    with ThreadPoolExecutor(max_workers=CONVERSATIONS) as pool:
+        list(pool.map(lambda n: converse(n, SCRIPT[KILL_AFTER_TURN:]), range(CONVERSATIONS)))
 
     assert 0 < len(on_killed) < CONVERSATIONS, "the hash spread conversations over both instances"
-    assert all(front.routes[s][-1] == stack.rasa_urls[1] for s in on_killed), "they moved to the survivor"
+    assert all(routes[s][-1] == stack.rasa_urls[1] for s in on_killed), "they moved to the survivor"
+    stayed = set(routes) - on_killed
+    assert all(set(routes[s]) == {stack.rasa_urls[1]} for s in stayed), "the others never moved"
 
     engine = sa.create_engine(databases["tracker"])
     with engine.connect() as connection:
