@@ -28,6 +28,7 @@ shell: db train
 
 lint: install
 	$(BIN)/ruff check bot actions tests scripts
+	$(BIN)/mypy
 
 pytest: db train browser
 	$(BIN)/pytest -q

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -362,7 +363,12 @@ class RegistrationNight:
             if sample.error:
                 errors[sample.error] = errors.get(sample.error, 0) + 1
         cores = os.cpu_count() or 1
-        figures = {
+        cores_used: dict[str, float] = {
+            **{key: round((cpu_after.get(key, 0) - value) / wall, 2) for key, value in cpu_before.items()},
+            "generator": round((time.process_time() - own_before) / wall, 3),
+        }
+        machine_busy = round((busy_after - busy_before) / (total_after - total_before) * cores, 2)
+        figures: dict[str, Any] = {
             "step": name,
             "target_per_s": rate,
             "achieved_per_s": round(len(inside) / wall, 1),
@@ -370,20 +376,17 @@ class RegistrationNight:
             "latency_ms": percentiles([s.ms for s in inside if not s.error]),
             "errors": sum(errors.values()),
             "error_kinds": errors,
-            "cpu_cores_used": {
-                **{key: round((cpu_after.get(key, 0) - value) / wall, 2) for key, value in cpu_before.items()},
-                "generator": round((time.process_time() - own_before) / wall, 3),
-            },
-            "machine_busy_cores": round((busy_after - busy_before) / (total_after - total_before) * cores, 2),
+            "cpu_cores_used": cores_used,
+            "machine_busy_cores": machine_busy,
             "others_busy_cores": 0.0,
             "seconds": round(wall, 1),
         }
         # What the rest of the machine used meanwhile (another program's work slows this one down).
-        ours = sum(figures["cpu_cores_used"].values())
-        figures["others_busy_cores"] = round(max(0.0, figures["machine_busy_cores"] - ours), 2)
+        ours = sum(cores_used.values())
+        figures["others_busy_cores"] = round(max(0.0, machine_busy - ours), 2)
         # CPU the servers spent per message (all processes but the generator), and the rate that
         # would keep every core of this machine busy with it: a ceiling, not a capacity.
-        servers = ours - figures["cpu_cores_used"]["generator"]
+        servers = ours - cores_used["generator"]
         if inside:
             figures["server_cpu_ms_per_message"] = round(servers * wall / len(inside) * 1000, 1)
             figures["ceiling_per_s_all_cores"] = round(cores / (servers * wall / len(inside)), 1) if servers else None
@@ -619,7 +622,7 @@ FULL = LoadSettings(rates=[10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80, 90, 1
                     think_seconds=(2.0, 8.0), min_conversations=1000, max_seconds=900)
 
 
-STOCK_RATES = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40]
+STOCK_RATES: list[float] = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40]
 
 
 def measure_stock(settings: LoadSettings) -> dict:
