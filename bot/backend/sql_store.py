@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -160,28 +161,17 @@ class SqlAlchemySession:
         )
         return [record for record in map(_citizen_file, rows) if record is not None]
 
+    def _rows_of_files(self, model: Any, citizen_file_ids: Iterable[int]) -> list[Any]:
+        """The rows of ``model`` that belong to these citizen files, in the order they were written."""
+        query = select(model).where(model.citizen_file_id.in_(list(citizen_file_ids))).order_by(model.id)
+        return list(self._session.execute(query).scalars().all())
+
     def amounts_due(self, citizen_file_ids: Iterable[int]) -> list[AmountDueRecord]:
-        rows = (
-            self._session.execute(
-                select(models.AmountDueRecord)
-                .where(models.AmountDueRecord.citizen_file_id.in_(list(citizen_file_ids)))
-                .order_by(models.AmountDueRecord.id)
-            )
-            .scalars()
-            .all()
-        )
+        rows = self._rows_of_files(models.AmountDueRecord, citizen_file_ids)
         return [AmountDueRecord(row.citizen_file_id, row.amount_cents) for row in rows]
 
     def registrations(self, citizen_file_ids: Iterable[int]) -> list[RegistrationRecord]:
-        rows = (
-            self._session.execute(
-                select(models.RegistrationRecord)
-                .where(models.RegistrationRecord.citizen_file_id.in_(list(citizen_file_ids)))
-                .order_by(models.RegistrationRecord.id)
-            )
-            .scalars()
-            .all()
-        )
+        rows = self._rows_of_files(models.RegistrationRecord, citizen_file_ids)
         return [RegistrationRecord(row.citizen_file_id, row.activity, row.session, row.status) for row in rows]
 
 

@@ -4,7 +4,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from actions.contact_hours import (
     Line,
@@ -15,10 +14,8 @@ from actions.contact_hours import (
     hours_response,
 )
 from bot.contact import HoursNow, HoursState, load_directory
-from bot.settings import PROJECT_ROOT
+from tests.contact_files import SHIPPED, configured_contact_file
 from tests.responses import PHONE, WEB, render
-
-SHIPPED = PROJECT_ROOT / "config" / "contact.yml"
 
 
 def at(*args) -> datetime:
@@ -33,14 +30,7 @@ def said(lines: list[Line], channel: str = WEB) -> list[str]:
 @pytest.fixture
 def configured(tmp_path) -> Path:
     """The shipped file with hours, a holiday and registration evenings filled in, as the city would."""
-    raw = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
-    weekday = [["08:30", "12:00"], ["13:00", "16:30"]]
-    raw["opening_hours"] = {day: weekday for day in ["monday", "tuesday", "wednesday", "thursday", "friday"]}
-    raw["holidays"] = ["2026-12-25", "2027-01-01"]
-    raw["registration_evening_line"]["dates"] = ["2027-01-12", "2027-03-14"]
-    path = tmp_path / "contact.yml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
+    return configured_contact_file(tmp_path)
 
 
 @pytest.mark.parametrize("moment", [at(2026, 11, 26, 10, 0), at(2026, 11, 28, 3, 0), at(2026, 12, 25, 10, 0)])

@@ -21,11 +21,11 @@ from bot.contact import (
     load_directory,
     spoken_email,
 )
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import get_settings
+from tests.contact_files import SHIPPED, configured_contact_file
 
 MONTREAL = ZoneInfo("America/Montreal")
 UTC = ZoneInfo("UTC")
-SHIPPED = PROJECT_ROOT / "config" / "contact.yml"
 
 
 def at(*args) -> datetime:
@@ -36,15 +36,7 @@ def at(*args) -> datetime:
 @pytest.fixture
 def configured(tmp_path) -> Path:
     """The shipped file with hours, a holiday and registration evenings filled in, as the city would."""
-    raw = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
-    weekday = [["08:30", "12:00"], ["13:00", "16:30"]]
-    raw["opening_hours"] = {day: weekday for day in ["monday", "tuesday", "wednesday", "thursday", "friday"]}
-    raw["holidays"] = ["2026-12-25", "2027-01-01"]
-    raw["registration_evening_line"]["dates"] = ["2027-01-12", "2027-03-14"]
-    raw["next_registration_date"] = "2027-01-12"
-    path = tmp_path / "contact.yml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
+    return configured_contact_file(tmp_path)
 
 
 def test_shipped_file_holds_the_guide_facts():
