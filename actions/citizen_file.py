@@ -10,11 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
     IDENTIFIED_FILE_SLOT,
+    Line,
     backend,
     clear_form_slots,
     directory,
     identified_file,
     respond,
+    respond_together,
     today,
     web_account,
 )
@@ -23,7 +25,7 @@ from actions.forms import split_date_or_phone
 from bot import citizen_file
 from bot.backend.api import BackendError, BackendUnavailable, IdentifyOutcome
 from bot.contract import HandoffReason
-from bot.session import PERSONAL_ANSWER, identification_value
+from bot.session import identification_value
 
 OFFERED_SLOT = "identification_offered"
 TOPIC_SLOT = "dossier_topic"
@@ -56,9 +58,9 @@ def answer_or_apologise(
         if isinstance(error, BackendUnavailable):
             return escalate(dispatcher, tracker, HandoffReason.BACKEND_UNAVAILABLE, f"ask_{topic}")
         return []
-    for part in parts:
-        # The identified person's data: stored redacted in the tracker store (bot/session.py).
-        respond(dispatcher, f"utter_dossier_{part.code}", **part.values, **PERSONAL_ANSWER)
+    # One message, as a list reads; the identified person's data: stored redacted (bot/session.py).
+    lines = [Line(f"utter_dossier_{part.code}", dict(part.values)) for part in parts]
+    respond_together(dispatcher, tracker, lines, personal=True)
     return []
 
 

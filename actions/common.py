@@ -1,8 +1,9 @@
 """What every action needs: who is asking, on which channel, today's date, and how to reply."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -10,10 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.backend.api import AccountBackend, AccountState, AccountStatus
 from bot.backend.factory import get_backend
+from bot.channels.responses import fill, project_responses, response_text
 from bot.contact import ContactDirectory, get_directory
 from bot.contract import form_slots
 from bot.identity import identity_from_metadata
-from bot.session import identified_file_id
+from bot.session import PERSONAL_ANSWER, identified_file_id
 
 IVR_CHANNEL = "ivr"
 IDENTIFIED_FILE_SLOT = "identified_file_id"
@@ -77,3 +79,35 @@ def respond(dispatcher: CollectingDispatcher, response: str, **variables: Any) -
     """
     variables.setdefault("call_centre", directory().call_centre.spoken)
     dispatcher.utter_message(response=response, **variables)
+
+
+class Line(NamedTuple):
+    """A response of domain.yml, the variables that fill it, and whether it is an item of a list on the web."""
+
+    response: str
+    variables: dict[str, Any]
+    bullet: bool = False
+
+
+def respond_together(
+    dispatcher: CollectingDispatcher, tracker: Tracker, lines: Sequence[Line], *, separator: str | None = None,
+    personal: bool = False,
+) -> None:
+    """Say several responses as ONE message, as a list reads: a line each on the web (items behind
+    "- "), one sentence after the other on the phone line (or ``separator`` between them on both).
+
+    The texts are the domain's responses (their ``channel: ivr`` variant on the phone line), filled
+    here with their variables. ``personal``: the message holds an identified person's data, and the
+    tracker store keeps it only as a placeholder (`bot.session.PERSONAL_ANSWER`).
+    """
+    if not lines:
+        return
+    spoken = is_phone(tracker)
+    contact = {"call_centre": directory().call_centre.spoken}
+    texts = []
+    for line in lines:
+        text = fill(response_text(project_responses(), line.response, IVR_CHANNEL if spoken else None),
+                    {**contact, **line.variables}).strip()
+        texts.append(f"- {text}" if line.bullet and not spoken and not text.startswith("- ") else text)
+    joiner = separator if separator is not None else (" " if spoken else "\n")
+    dispatcher.utter_message(text=joiner.join(texts), **(PERSONAL_ANSWER if personal else {}))

@@ -2,26 +2,19 @@
 
 `bot.contact` knows the facts and the states (open, closed, tonight's registration evening); this module
 picks the response for each and fills it with the facts of config/contact.yml. The escalation action says
-the same lines (`escalation_lines`, `hours_line`, ...) with `say`.
+the same lines (`escalation_lines`, `hours_line`, ...) as one message with `say_list`.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import directory, is_phone, now, respond
+from actions.common import Line, directory, is_phone, now, respond_together
 from bot.contact import ContactDirectory, ContactWay, EveningState, HoursNow, HoursState
-
-
-class Line(NamedTuple):
-    """A response of domain.yml and the variables that fill it."""
-
-    response: str
-    variables: dict[str, Any]
 
 
 def hours_line(contacts: ContactDirectory, moment: datetime) -> Line:
@@ -81,10 +74,9 @@ def escalation_lines(contacts: ContactDirectory, moment: datetime, spoken: bool 
     return [line for way in contacts.reach_order(moment) for line in ways[way]()]
 
 
-def say(dispatcher: CollectingDispatcher, lines: list[Line]) -> None:
-    """Say each line, in order (Rasa picks the phone wording on the phone line)."""
-    for line in lines:
-        respond(dispatcher, line.response, **line.variables)
+def say_list(dispatcher: CollectingDispatcher, tracker: Tracker, lines: list[Line]) -> None:
+    """Every way to reach a person as one message: a list on the web, sentences on the phone line."""
+    respond_together(dispatcher, tracker, [line._replace(bullet=True) for line in lines])
 
 
 class ActionHoursNow(Action):
@@ -107,5 +99,5 @@ class ActionHoursNow(Action):
             lines.append(evening_line(contacts, moment, is_phone(tracker)))
         if contacts.hours_configured:
             lines.append(hours_line(contacts, moment))
-        say(dispatcher, lines)
+        respond_together(dispatcher, tracker, lines, separator=" ")
         return []

@@ -16,7 +16,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import directory, is_phone, now, respond
-from actions.contact_hours import email_line, escalation_lines, evening_line, hours_line, in_person_line, say
+from actions.contact_hours import (
+    email_line,
+    escalation_lines,
+    evening_line,
+    hours_line,
+    in_person_line,
+    say_list,
+)
 from bot.contract import HANDOFF_REASON_SLOT, HANDOFF_TOPIC_SLOT, HANDOFF_TRIED_SLOT, HandoffReason
 from bot.handoff import PHONE_HANDOFF_INTENT, phone_transfer, requested_reason
 
@@ -80,7 +87,7 @@ def escalate(
         respond(dispatcher, "utter_transfer_to_call_centre")
         dispatcher.utter_message(json_message=transfer)
     else:
-        say(dispatcher, lines)
+        say_list(dispatcher, tracker, lines)
     return [
         SlotSet(HANDOFF_REASON_SLOT, reason.value),
         SlotSet(HANDOFF_TOPIC_SLOT, topic or conversation_topic(tracker)),

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import is_phone, respond
+from actions.common import Line, is_phone, respond_together
 from bot.policy.password import GUIDE_RULES, LengthUnit, PasswordRules, Rule, count_words, extract_candidate
 
 
@@ -22,17 +22,17 @@ def missed_rule_response(rules: PasswordRules, rule: Rule) -> tuple[str, dict[st
     return f"utter_password_rule_length_letters{not_counted}", variables
 
 
-def explain(dispatcher: CollectingDispatcher, candidate: str, rules: PasswordRules = GUIDE_RULES) -> None:
-    """Say which rules ``candidate`` misses (or that it meets them), then never to share a password."""
+def explain(
+    dispatcher: CollectingDispatcher, tracker: Tracker, candidate: str, rules: PasswordRules = GUIDE_RULES
+) -> None:
+    """Say, in one message, which rules ``candidate`` misses (or that it meets them), then never to share it."""
     missed = rules.check(candidate)
     if missed:
-        respond(dispatcher, "utter_password_misses_rules")
-        for rule in missed:
-            response, variables = missed_rule_response(rules, rule)
-            respond(dispatcher, response, **variables)
+        lines = [Line("utter_password_misses_rules", {})]
+        lines += [Line(*missed_rule_response(rules, rule), bullet=True) for rule in missed]
     else:
-        respond(dispatcher, "utter_password_meets_rules")
-    respond(dispatcher, "utter_password_never_share")
+        lines = [Line("utter_password_meets_rules", {})]
+    respond_together(dispatcher, tracker, [*lines, Line("utter_password_never_share", {})])
 
 
 class ActionCheckPassword(Action):
@@ -48,5 +48,5 @@ class ActionCheckPassword(Action):
             return []
         candidate = extract_candidate(tracker.latest_message.get("text") or "")
         if candidate is not None:
-            explain(dispatcher, candidate)
+            explain(dispatcher, tracker, candidate)
         return []

@@ -8,6 +8,7 @@ them from the loaded model's domain (``app.ctx.agent.domain``), else from the pr
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,3 +43,11 @@ def app_responses(app: Any) -> Responses:
     domain = getattr(agent, "domain", None)
     responses = getattr(domain, "responses", None)
     return responses if responses else project_responses()
+
+
+_VARIABLE = re.compile(r"{([^\n{}]+?)}")
+
+
+def fill(text: str, variables: Mapping[str, Any]) -> str:
+    """``text`` with each ``{name}`` replaced by its variable, as Rasa fills a response (unknown ones stay)."""
+    return _VARIABLE.sub(lambda m: str(variables[m.group(1)]) if m.group(1) in variables else m.group(0), text)

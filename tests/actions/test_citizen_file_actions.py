@@ -12,7 +12,7 @@ from actions.citizen_file import (
     ActionRegistrations,
 )
 from bot.backend.factory import get_backend
-from bot.session import CLIENT_SESSION_KEY, identification_value, issue_client_session
+from bot.session import CLIENT_SESSION_KEY, PERSONAL_ANSWER_FLAG, identification_value, issue_client_session
 from tests.actions.trackers import make_tracker, slot_events, texts
 from tests.responses import PHONE, rendered_buttons
 
@@ -85,6 +85,15 @@ async def test_amounts_and_registrations(dispatcher, domain, marie_linked):
     assert "Marie : 45,00 $" in reply
     assert "Marie : Natation – Niveau 3" in reply and "(confirmée)" in reply
     assert "Léa : Soccer U12" in reply and "(en attente de paiement)" in reply
+
+
+async def test_the_amounts_come_as_one_list_marked_personal(dispatcher, domain, marie_linked):
+    tracker = make_tracker("", intent="ask_amount_due", metadata={"token": marie_linked})
+    await ActionAmountDue().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    lines = message["text"].splitlines()
+    assert lines[0] == "Montants dus à votre dossier :" and "- Marie : 45,00 $" in lines
+    assert message.get(PERSONAL_ANSWER_FLAG) is True
 
 
 async def test_profile_summary(dispatcher, domain, marie_linked):

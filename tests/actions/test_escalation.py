@@ -141,6 +141,13 @@ async def test_full_escalation_when_nothing_was_said_yet(dispatcher, domain):
     assert slot_events(events)["handoff_topic"] == "link_card"
 
 
+async def test_the_ways_to_reach_a_person_are_one_list_on_the_web(dispatcher, domain):
+    escalate(dispatcher, make_tracker(""), "locked", "link_card")
+    [message] = dispatcher.messages
+    lines = message["text"].splitlines()
+    assert len(lines) >= 3 and all(line.startswith("- ") for line in lines)
+
+
 async def test_hours_now_says_nothing_while_hours_are_not_configured(dispatcher, domain):
     from actions.contact_hours import ActionHoursNow
 
