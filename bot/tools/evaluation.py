@@ -1,4 +1,9 @@
-"""Measure how well the trained model understands citizens: held-out F1, out-of-scope rejection, fallbacks."""
+"""Measure how well the trained model understands citizens: held-out F1, out-of-scope rejection, fallbacks.
+
+Two external sets, read in place from ../shared/eval and skipped when absent, measure rejection:
+voice-assistant commands (oos_homeassistant_fr.txt) and everyday spoken French
+(spoken_fr_rhapsodie.jsonl: ordinary conversation, not a question to the assistant).
+"""
 
 from __future__ import annotations
 
@@ -22,11 +27,15 @@ REJECTED = frozenset({FALLBACK, OUT_OF_SCOPE})
 
 DEFAULT_HOLDOUT = PROJECT_ROOT / "tests" / "nlu_holdout.yml"
 DEFAULT_OOS = PROJECT_ROOT.parent / "shared" / "eval" / "oos_homeassistant_fr.txt"
+DEFAULT_SPOKEN = PROJECT_ROOT.parent / "shared" / "eval" / "spoken_fr_rhapsodie.jsonl"
 DEFAULT_OUT = PROJECT_ROOT / "var" / "eval" / "report.json"
+SPOKEN_FIELDS = ("text", "asr_style")
+SPOKEN_MIN_WORDS = 4
 
 TARGET_MACRO_F1 = 0.95
 TARGET_OOS_REJECTION = 0.95
 TARGET_FALSE_FALLBACK = 0.03
+TARGET_SPOKEN_REJECTION = 0.90
 SWEEP_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -181,6 +190,8 @@ def targets_met(report: dict) -> dict[str, bool]:
         met["in_scope_false_fallback"] = primary["in_scope_false_fallback"] <= TARGET_FALSE_FALLBACK
     if report["oos"].get("rejection_rate") is not None:
         met["oos_rejection"] = report["oos"]["rejection_rate"] >= TARGET_OOS_REJECTION
+    if report.get("spoken", {}).get("rejection_rate") is not None:
+        met["spoken_rejection"] = report["spoken"]["rejection_rate"] >= TARGET_SPOKEN_REJECTION
     return met
 
 
@@ -221,6 +232,18 @@ def render_table(report: dict) -> str:
         )
         for intent, n in oos["accepted_as"].items():
             lines.append(f"  accepté comme {intent} : {n}")
+    spoken = report.get("spoken", {})
+    if spoken.get("rejection_rate") is None:
+        if spoken:
+            lines.append(f"Français parlé courant : ignoré ({spoken['skipped']})")
+    else:
+        by_field = ", ".join(f"{field} {rate:.1%}" for field, rate in spoken["by_field"].items())
+        lines.append(
+            f"Français parlé courant {spoken['file']} : {spoken['rejected']}/{spoken['utterances']} rejetés,"
+            f" taux {spoken['rejection_rate']:.1%} (cible >= {TARGET_SPOKEN_REJECTION:.0%}; {by_field})"
+        )
+        for intent, n in spoken["accepted_as"].items():
+            lines.append(f"  accepté comme {intent} : {n}")
     if report["threshold_sweep"]:
         lines += [
             "",
@@ -250,6 +273,35 @@ def load_holdout(path: Path) -> list[tuple[str, str]]:
 def load_lines(path: Path) -> list[str]:
     """Non-empty lines of a text file."""
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_spoken(path: Path, min_words: int = SPOKEN_MIN_WORDS) -> list[tuple[str, str]]:
+    """(field, text) of every sentence of min_words words or more, once per field of SPOKEN_FIELDS.
+
+    The length is counted on the ASR-style form (no punctuation), so both forms of a sentence are kept
+    or left out together.
+    """
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kept = [row for row in rows if len(str(row.get("asr_style") or row.get("text") or "").split()) >= min_words]
+    return [(field, str(row[field])) for field in SPOKEN_FIELDS for row in kept if row.get(field)]
+
+
+def spoken_section(path: Path, fields: Sequence[str], parses: Sequence[Parse]) -> dict:
+    """The report section of the everyday spoken French: how many sentences were rejected, per field."""
+    predicted = [p.intent for p in parses]
+    by_field = {
+        field: rejection_rate([i for f, i in zip(fields, predicted, strict=True) if f == field])
+        for field in dict.fromkeys(fields)
+    }
+    return {
+        "file": _display(path),
+        "min_words": SPOKEN_MIN_WORDS,
+        "utterances": len(predicted),
+        "rejected": sum(1 for intent in predicted if intent in REJECTED),
+        "rejection_rate": rejection_rate(predicted),
+        "by_field": by_field,
+        "accepted_as": dict(Counter(i for i in predicted if i not in REJECTED).most_common()),
+    }
 
 
 def fallback_thresholds(config_path: Path) -> tuple[float, float]:
@@ -308,7 +360,13 @@ class Parser:
         return [to_parse(self._loop.run_until_complete(self._agent.parse_message(text))) for text in texts]
 
 
-def evaluate(model_path: str, holdout_files: Sequence[Path], oos_file: Path, config_path: Path) -> dict:
+def evaluate(
+    model_path: str,
+    holdout_files: Sequence[Path],
+    oos_file: Path,
+    config_path: Path,
+    spoken_file: Path = DEFAULT_SPOKEN,
+) -> dict:
     """Build the full report for one model."""
     parser = Parser(model_path)
     threshold, ambiguity = fallback_thresholds(config_path)
@@ -341,6 +399,12 @@ def evaluate(model_path: str, holdout_files: Sequence[Path], oos_file: Path, con
         }
     else:
         report["oos"] = {"rejection_rate": None, "skipped": f"{_display(oos_file)} introuvable"}
+    if spoken_file.is_file():
+        spoken = load_spoken(spoken_file)
+        spoken_parses = parser.parse([text for _, text in spoken])
+        report["spoken"] = spoken_section(spoken_file, [field for field, _ in spoken], spoken_parses)
+    else:
+        report["spoken"] = {"rejection_rate": None, "skipped": f"{_display(spoken_file)} introuvable"}
     report["threshold_sweep"] = threshold_sweep(first_predictions, oos_parses, SWEEP_THRESHOLDS, ambiguity)
     report["targets_met"] = targets_met(report)
     return report
@@ -362,6 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--oos", type=Path, default=DEFAULT_OOS, help="external out-of-scope sentences")
     parser.add_argument(
+        "--spoken", type=Path, default=DEFAULT_SPOKEN, help="everyday spoken French (JSON lines), all out of scope"
+    )
+    parser.add_argument(
         "--config", type=Path, default=PROJECT_ROOT / "config.yml", help="config of the model"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the JSON report")
@@ -372,7 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.oos.is_file():
         print(f"Évaluation hors-sujet externe ignorée : {args.oos} est absent.", file=sys.stderr)
-    report = evaluate(args.model or trained_model(), holdout, args.oos, args.config)
+    if not args.spoken.is_file():
+        print(f"Évaluation du français parlé courant ignorée : {args.spoken} est absent.", file=sys.stderr)
+    report = evaluate(args.model or trained_model(), holdout, args.oos, args.config, args.spoken)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     print(render_table(report))

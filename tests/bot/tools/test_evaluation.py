@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.tools.evaluation import (
@@ -13,10 +15,12 @@ from bot.tools.evaluation import (
     false_fallback_rate,
     holdout_section,
     load_holdout,
+    load_spoken,
     macro_f1,
     per_intent_f1,
     rejection_rate,
     render_table,
+    spoken_section,
     targets_met,
     threshold_sweep,
     to_parse,
@@ -164,3 +168,44 @@ def test_fallback_thresholds_come_from_the_config(tmp_path):
         encoding="utf-8",
     )
     assert fallback_thresholds(path) == (0.55, 0.05)
+
+
+def test_spoken_sentences_of_four_words_or_more_are_read_in_both_forms(tmp_path):
+    path = tmp_path / "spoken.jsonl"
+    rows = [
+        {"text": "euh, bon, on va au parc.", "asr_style": "euh bon on va au parc", "sent_id": "1"},
+        {"text": "oui, bon.", "asr_style": "oui bon", "sent_id": "2"},
+        {"text": "Il pleut encore.", "asr_style": "il pleut encore", "sent_id": "3"},
+    ]
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    assert load_spoken(path) == [("text", "euh, bon, on va au parc."), ("asr_style", "euh bon on va au parc")]
+    assert len(load_spoken(path, min_words=3)) == 4
+
+
+def test_spoken_section_counts_rejections_per_form_and_sets_a_target(tmp_path):
+    parses = [
+        Parse("out_of_scope", 0.9, "out_of_scope", 0.9, 0.0),
+        Parse("ask_hours", 0.8, "ask_hours", 0.8, 0.1),
+        Parse(FALLBACK, 0.4, "greet", 0.4, 0.3),
+        Parse(FALLBACK, 0.3, "inform", 0.3, 0.2),
+    ]
+    section = spoken_section(tmp_path / "spoken.jsonl", ["text", "text", "asr_style", "asr_style"], parses)
+    assert (section["utterances"], section["rejected"], section["rejection_rate"]) == (4, 3, 0.75)
+    assert section["by_field"] == {"text": 0.5, "asr_style": 1.0}
+    assert section["accepted_as"] == {"ask_hours": 1}
+    report = {
+        "model": "m.tar.gz",
+        "fallback": {"threshold": 0.5, "ambiguity_threshold": 0.1},
+        "holdout": [],
+        "oos": {"rejection_rate": None, "skipped": "absent"},
+        "spoken": section,
+        "threshold_sweep": [],
+    }
+    report["targets_met"] = targets_met(report)
+    assert report["targets_met"] == {"spoken_rejection": False}
+    assert "ÉCHEC spoken_rejection" in render_table(report)
+    assert "3/4 rejetés, taux 75.0% (cible >= 90%; text 50.0%, asr_style 100.0%)" in render_table(report)
+    report["spoken"] = {"rejection_rate": None, "skipped": "absent"}
+    report["targets_met"] = targets_met(report)
+    assert report["targets_met"] == {}
+    assert "Français parlé courant : ignoré (absent)" in render_table(report)
