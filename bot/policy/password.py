@@ -149,13 +149,6 @@ def looks_like_password(text: str) -> bool:
     return bool(password_spans(text))
 
 
-def redact_passwords(text: str, placeholder: str = "[mot de passe]") -> str:
-    """``text`` with every password-like span replaced by ``placeholder``."""
-    for start, end in reversed(password_spans(text)):
-        text = text[:start] + placeholder + text[end:]
-    return text
-
-
 def extract_candidate(text: str) -> str | None:
     """The password a person typed in ``text`` ("mon mot de passe Soleil2024! est refusé"), if any.
 
