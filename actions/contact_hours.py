@@ -76,7 +76,7 @@ def escalation_lines(contacts: ContactDirectory, moment: datetime, spoken: bool 
 
 def say_list(dispatcher: CollectingDispatcher, tracker: Tracker, lines: list[Line]) -> None:
     """Every way to reach a person as one message: a list on the web, sentences on the phone line."""
-    respond_together(dispatcher, tracker, [line._replace(bullet=True) for line in lines])
+    respond_together(dispatcher, tracker, [Line(line.response, line.variables, bullet=True) for line in lines])
 
 
 class ActionHoursNow(Action):
