@@ -109,6 +109,18 @@ for port in "${instance_ports[@]}" "$RASA_PORT"; do
     sleep 1
   done
 done
+# HAProxy marks an instance up only after two good checks: wait until it sends requests to every
+# instance, or a conversation's first turns could land on one instance and the next ones elsewhere.
+if [ "$instances" -gt 1 ]; then
+  seen=""
+  for _ in $(seq 1 120); do
+    name=$(curl -s -o /dev/null -D - "http://127.0.0.1:$RASA_PORT/status?token=$api_token" 2>/dev/null \
+      | tr -d '\r' | awk -F': ' 'tolower($1) == "x-rasa-instance" {print $2}')
+    case " $seen " in *" $name "*) ;; *) [ -n "$name" ] && seen="$seen $name" ;; esac
+    [ "$(echo $seen | wc -w)" -ge "$instances" ] && break
+    sleep 0.5
+  done
+fi
 # Resident memory of everything started here (each process with its children), in MB.
 rss_mb=$(for pid in "${pids[@]}"; do echo "$pid"; pgrep -P "$pid" || true; done \
   | xargs -r -I{} awk '/^VmRSS:/ {print $2}' /proc/{}/status 2>/dev/null | awk '{s += $1} END {printf "%d", s / 1024}')

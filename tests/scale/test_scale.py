@@ -164,7 +164,8 @@ def test_two_instances_on_postgresql_and_redis_lose_nothing_when_one_dies(stack,
         rows = connection.execute(sa.text("SELECT sender_id, type_name, action_name, data FROM events ORDER BY id"))
         events: dict[str, list] = {}
         for sender, type_name, action_name, data in rows:
-            events.setdefault(sender, []).append((type_name, action_name, json.loads(data)))
+            if not sender.startswith("scale-call-"):  # the phone calls of the test above, handed to a person
+                events.setdefault(sender, []).append((type_name, action_name, json.loads(data)))
     engine.dispose()
 
     def actions(sender: str) -> list[str]:
