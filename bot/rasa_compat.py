@@ -42,12 +42,16 @@ PRIVATE_NAMES = (
     "rasa.core.actions.action.RemoteAction._validate_action_result",
 )
 
-# Rasa attributes replaced at run time by `bot.rasa_speedups.apply` (public names, private behaviour).
+# Rasa attributes replaced or wrapped at run time: the speed fixes of `bot.rasa_speedups.apply`, the
+# masking of personal answers in log lines (`bot.session`), the turn metrics of the Rasa server (`bot.ops`).
 PATCHED_NAMES = (
     "rasa.core.actions.action.RemoteAction._validate_action_result",
     "rasa.utils.tensorflow.models.RasaModel.load",
     "rasa.nlu.utils.spacy_utils.SpacyNLP.load_model",
     "rasa.shared.core.events.Event.resolve_by_type",
+    "rasa.shared.core.events.BotUttered.__repr__",
+    "rasa.shared.core.events.BotUttered.__str__",
+    "rasa.core.agent.Agent.handle_message",
 )
 
 # Public methods of Rasa copied into a subclass with a change; their originals must be re-read on upgrade.
