@@ -24,7 +24,7 @@ from actions.escalation import escalate
 from actions.forms import split_date_or_phone
 from bot import citizen_file
 from bot.backend.api import BackendError, BackendUnavailable, IdentifyOutcome
-from bot.contract import HandoffReason
+from bot.contract import IDENTIFY, HandoffReason, remembered_details
 from bot.session import identification_value
 
 OFFERED_SLOT = "identification_offered"
@@ -84,6 +84,11 @@ class DossierAction(Action, ABC):
         if web_account(tracker) is not None:
             respond(dispatcher, "utter_dossier_not_linked")
             return [SlotSet(OFFERED_SLOT, False)]
+        given = remembered_details(tracker.get_slot)
+        if tracker.get_slot(OFFERED_SLOT) or given.card or given.date_or_phone:
+            # The offer was pending and the person asks again, or they already gave their card or
+            # birth date: the identification starts at once with what they gave (actions/forms.py).
+            return [SlotSet(OFFERED_SLOT, False), SlotSet(TOPIC_SLOT, self.topic), FollowupAction(IDENTIFY.form)]
         respond(dispatcher, "utter_offer_identification")
         return [SlotSet(OFFERED_SLOT, True), SlotSet(TOPIC_SLOT, self.topic)]
 
@@ -130,7 +135,7 @@ class ActionIdentifySubmit(Action):
             return done
         if result.outcome is IdentifyOutcome.MISMATCH:
             respond(dispatcher, "utter_identify_mismatch")
-            return [*clear_form_slots(), FollowupAction("identify_form")]
+            return [*clear_form_slots(), FollowupAction(IDENTIFY.form)]
         if result.outcome is IdentifyOutcome.LOCKED:
             respond(dispatcher, "utter_identify_locked")
             return [*done, *escalate(dispatcher, tracker, HandoffReason.LOCKED, "identify")]

@@ -25,11 +25,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import clear_form_slots, is_phone, respond, today, web_account
+from actions.common import Line, clear_form_slots, is_phone, respond, respond_together, today, web_account
 from actions.escalation import escalate
 from bot.contract import (
     FLOWS,
+    FORM_ASK_AGAIN_RESPONSE,
+    FORM_CORRECTED_RESPONSE,
     FORM_FAILURES_SLOT,
+    FORM_NOTED_RESPONSE,
+    FORM_PROMPTED_SLOT,
+    FORM_RESUME_RESPONSE,
     FORM_STOPPED_RESPONSE,
     FORM_TOO_MANY_FAILURES_RESPONSE,
     HINT_VARIABLES,
@@ -37,9 +42,11 @@ from bot.contract import (
     Flow,
     FormSlot,
     HandoffReason,
+    remembered_details,
 )
 from bot.policy.date_or_phone import split_date_or_phone  # noqa: F401 (the submit actions import it from here)
-from bot.policy.parsed import Parsed
+from bot.policy.details import Details, find_details
+from bot.policy.parsed import Parsed, hint_response
 from bot.settings import get_settings
 
 FAILURES_SLOT = FORM_FAILURES_SLOT
@@ -52,6 +59,11 @@ _QUIT_WORDS = re.compile(
     r"abandonne[rz]?|j'?en veux plus|pas maintenant|non merci)\b",
     re.IGNORECASE,
 )
+# "je me suis trompé", "c'est pas le bon", "erreur": the value given last is asked again.
+_CORRECTION_WORDS = re.compile(
+    r"\b(tromp[ée]e?s?|erreur|mal (tap|écrit|ecrit|dit)|pas (le|la) bon(ne)?|c'?est pas (ça|ca)|corrige[rz]?)\b",
+    re.IGNORECASE,
+)
 _SKIPPED_EVENTS = {"slot", "user_featurization", "active_loop"}
 
 
@@ -59,6 +71,11 @@ def wants_to_quit(tracker: Tracker) -> bool:
     """Whether the latest message asks to stop the form."""
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     return intent in QUIT_INTENTS or bool(_QUIT_WORDS.search(tracker.latest_message.get("text") or ""))
+
+
+def wants_to_correct(text: str) -> bool:
+    """Whether the message says a value given before was wrong, without giving the right one."""
+    return bool(_CORRECTION_WORDS.search(text))
 
 
 def is_topic_switch(tracker: Tracker) -> bool:
@@ -120,15 +137,25 @@ class GuidedFormValidation(FormValidationAction, ABC):
         slot = self.flow.slot(requested) if requested else None
         if slot is None or not is_fresh_answer(tracker, self.form_name()):
             return await super().run(dispatcher, tracker, domain)
-        if wants_to_quit(tracker):
+        text = tracker.latest_message.get("text") or ""
+        given = self.given(find_details(text, today()))
+        if not given and (answer := self.read(slot, text)).ok:
+            given = {slot.name: str(answer.value)}
+        if given:
+            events = self.take(dispatcher, tracker, slot, given)
+        elif wants_to_quit(tracker):
             return self.stop(dispatcher)
-        parsed = self.read(slot, tracker.latest_message.get("text") or "")
-        if not parsed.ok and is_topic_switch(tracker):
-            return []
-        failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
-        if parsed.ok:
-            events = self.accept(dispatcher, slot, parsed, failures)
+        elif wants_to_correct(text) and (last := self.last_given(tracker, slot)):
+            respond(dispatcher, FORM_ASK_AGAIN_RESPONSE)
+            events = [SlotSet(last, None)]
+        elif (choice := self.choice(slot, text)) is not None:
+            respond(dispatcher, choice)
+            events = [SlotSet(FORM_PROMPTED_SLOT, True)]
         else:
+            parsed = self.read(slot, text)
+            if is_topic_switch(tracker):
+                return []  # another question: answered, then the form comes back ("Reprenons :")
+            failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
             failures[slot.name] = failures.get(slot.name, 0) + 1
             if failures[slot.name] >= get_settings().form_max_failures:
                 return self.give_up(dispatcher, tracker)
@@ -136,6 +163,48 @@ class GuidedFormValidation(FormValidationAction, ABC):
         tracker.add_slots(events)
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + ([next_slot] if next_slot else [])
+
+    def given(self, details: Details) -> dict[str, str]:
+        """The flow's values among ``details``, by slot name."""
+        values = {slot.name: slot.given(details) for slot in self.flow.slots}
+        return {name: value for name, value in values.items() if value}
+
+    def take(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: FormSlot, given: dict[str, str]
+    ) -> list[EventType]:
+        """Keep every value the message gave, whichever was asked: an answer, a value given ahead, or a
+        correction of one given before (said once: "c'est corrigé"); what was given before stays."""
+        failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
+        events: list[EventType] = []
+        if requested.name in given:
+            parsed = self.read(requested, tracker.latest_message.get("text") or "")
+            if parsed.ok and parsed.value == given[requested.name] and parsed.note:
+                respond(dispatcher, hint_response(parsed.note), **HINT_VARIABLES)
+        previous = {name: tracker.get_slot(name) for name in given}
+        for name, value in given.items():
+            failures.pop(name, None)
+            events.append(SlotSet(name, value))
+        changed = [name for name, value in previous.items() if value and value != given[name]]
+        if changed:
+            respond(dispatcher, FORM_CORRECTED_RESPONSE)
+        elif requested.name not in given:
+            respond(dispatcher, FORM_NOTED_RESPONSE)
+        return [*events, SlotSet(FAILURES_SLOT, failures or None)]
+
+    def last_given(self, tracker: Tracker, requested: FormSlot) -> str | None:
+        """The flow's slot filled last before the one asked now ("je me suis trompé" is about it)."""
+        filled = {slot.name for slot in self.flow.slots if slot.name != requested.name and tracker.get_slot(slot.name)}
+        for event in reversed(tracker.events):
+            if event.get("event") == "slot" and event.get("name") in filled:
+                return str(event["name"])
+        return next((slot.name for slot in reversed(self.flow.slots) if slot.name in filled), None)
+
+    @staticmethod
+    def choice(slot: FormSlot, text: str) -> str | None:
+        """The response for a person who would rather give the value another way, if they say so."""
+        if any(char.isdigit() for char in text):
+            return None
+        return next((response for pattern, response in slot.choices if re.search(pattern, text, re.I)), None)
 
     def accept(
         self, dispatcher: CollectingDispatcher, slot: FormSlot, parsed: Parsed[Any], failures: dict[str, int]
@@ -149,10 +218,10 @@ class GuidedFormValidation(FormValidationAction, ABC):
     def refuse(
         self, dispatcher: CollectingDispatcher, slot: FormSlot, parsed: Parsed[Any], failures: dict[str, int]
     ) -> list[EventType]:
-        """Say what was wrong with the answer; the form asks again."""
+        """Say what was wrong with the answer; the hint asks again (the ask action then says nothing more)."""
         if parsed.response:
             respond(dispatcher, parsed.response, **HINT_VARIABLES)
-        return [SlotSet(slot.name, None), SlotSet(FAILURES_SLOT, failures)]
+        return [SlotSet(slot.name, None), SlotSet(FAILURES_SLOT, failures), SlotSet(FORM_PROMPTED_SLOT, bool(parsed.response))]
 
     def stop(self, dispatcher: CollectingDispatcher) -> list[EventType]:
         """The person asked to stop: say so once and forget the flow's values."""
@@ -177,15 +246,15 @@ class GuidedFormValidation(FormValidationAction, ABC):
     async def activation(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """At activation, keep what the first message already gave ("pas reçu le courriel à jean@...")."""
+        """At activation, keep what the first message or an earlier one already gave ("pas reçu le
+        courriel à jean@...", card digits typed before the question): only what is missing is asked."""
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
-        text = tracker.latest_message.get("text") or ""
         events: list[EventType] = []
-        for name in required if not is_retry(tracker) else []:
-            slot = self.flow.slot(name)
-            parsed = self.read(slot, text) if slot else Parsed()
-            if parsed.ok:
-                events.append(SlotSet(name, parsed.value))
+        if required and not is_retry(tracker):
+            text = tracker.latest_message.get("text") or ""
+            now = self.given(find_details(text, today()))
+            before = self.given(remembered_details(tracker.get_slot))
+            events = [SlotSet(name, now.get(name) or before[name]) for name in required if name in {**before, **now}]
         tracker.add_slots(events)
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + ([next_slot] if next_slot else [])
@@ -196,7 +265,11 @@ class GuidedFormValidation(FormValidationAction, ABC):
 
 
 class AskFormSlot(Action, ABC):
-    """Ask for a form's slot on the right channel (the phone line may take the digits on the keypad)."""
+    """Ask for a form's slot on the right channel (the phone line may take the digits on the keypad).
+
+    Says nothing when the validation already asked in its own words this turn (`FORM_PROMPTED_SLOT`),
+    and "Reprenons :" before the question when the form comes back after another topic.
+    """
 
     @property
     @abstractmethod
@@ -209,10 +282,39 @@ class AskFormSlot(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        respond(dispatcher, self.slot.ask)
+        prompted = tracker.get_slot(FORM_PROMPTED_SLOT)
+        if prompted:
+            pass
+        elif is_resuming(tracker):
+            respond_together(dispatcher, tracker, [Line(FORM_RESUME_RESPONSE, {}), Line(self.slot.ask, {})], separator=" ")
+        else:
+            respond(dispatcher, self.slot.ask)
         if self.slot.keypad_digits and is_phone(tracker):
             dispatcher.utter_message(json_message={IVR_COLLECT_DIGITS_KEY: self.slot.keypad_digits})
-        return []
+        return [SlotSet(FORM_PROMPTED_SLOT, None)] if prompted else []
+
+
+_FORM_TURN_ACTIONS = {"action_listen", "action_extract_slots"}
+
+
+def is_resuming(tracker: Tracker) -> bool:
+    """Whether the form asks again after answering another question asked while it waited."""
+    form = tracker.active_loop_name
+    user_seen = False
+    answered_other = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            user_seen = True
+            continue
+        if not user_seen:
+            name = str(event.get("name") or "")
+            if kind == "action" and name not in _FORM_TURN_ACTIONS and name not in (form, f"validate_{form}"):
+                answered_other = answered_other or not name.startswith("action_ask_")
+            continue
+        if kind == "active_loop":  # the form's state before the latest message
+            return answered_other and event.get("name") == form
+    return False
 
 
 def _class_name(name: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from bot.policy.card import CardNote, CardProblem, parse_card_digits
 from bot.policy.date_or_phone import DateOrPhoneProblem, parse_date_or_phone
 from bot.policy.dates import MAX_AGE_YEARS, DateProblem
+from bot.policy.details import Details
 from bot.policy.emails import EmailProblem, parse_email
 from bot.policy.parsed import Parsed, hint_response
 from bot.policy.phones import PhoneProblem
@@ -70,6 +71,15 @@ PERSONAL_ENTITIES = {"card_digits": Kind.CARD, "birth_date": Kind.DATE, "phone_n
 Reader = Callable[[str, date], Parsed[Any]]
 
 FORM_FAILURES_SLOT = "form_failures"  # {slot: invalid answers so far}, cleared with the flow's slots
+# True when the validation already said what to ask (a hint that asks again, a change of choice): the
+# ask action then says nothing more, so one turn never says the same thing twice.
+FORM_PROMPTED_SLOT = "form_prompted"
+FORM_CORRECTED_RESPONSE = "utter_form_corrected"  # a value given earlier was replaced
+FORM_NOTED_RESPONSE = "utter_form_noted"  # a value not asked yet was kept
+FORM_ASK_AGAIN_RESPONSE = "utter_form_ask_again"  # "je me suis trompé": the last value is asked again
+FORM_RESUME_RESPONSE = "utter_form_resume"  # "Reprenons :" before the question, after another topic
+# Details given in any message (bot.nlu.components.PersonalDetailsExtractor fills these slots).
+DETAIL_SLOTS = tuple(PERSONAL_ENTITIES)
 FORM_STOPPED_RESPONSE = "utter_form_stopped"  # the person asked to stop ("laisse faire", "annuler")
 FORM_TOO_MANY_FAILURES_RESPONSE = "utter_form_too_many_failures"  # before the handoff to a person
 ASK_PREFIX = "utter_ask_"
@@ -84,14 +94,24 @@ class FormSlot:
     ``personal``: the kind of personal data it holds (None: nothing personal); the tracker store keeps
     only its placeholder, whatever the slot's name. ``read``: its parser, given the text and today's
     date. ``codes``: every problem and note code ``read`` may return (each has its ``utter_hint_<code>``).
-    ``keypad_digits``: on the phone line, the caller may type this many digits instead.
+    ``keypad_digits``: on the phone line, the caller may type this many digits instead. ``detail``: the
+    attribute of `bot.policy.details.Details` that gives it from any message. ``choices``: (pattern,
+    response) pairs: a person who says they would rather give the value another way ("plutôt mon
+    téléphone") gets that response, which asks for it.
     """
 
     name: str
     personal: Kind | None
     read: Reader
     codes: tuple[str, ...]
+    detail: str
     keypad_digits: int = 0
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def given(self, details: Details) -> str | None:
+        """Its value among ``details``, if any."""
+        value = getattr(details, self.detail)
+        return str(value) if value else None
 
     @property
     def ask(self) -> str:
@@ -138,14 +158,21 @@ def _read_email(text: str, today: date) -> Parsed[str]:
     return parse_email(text)
 
 
-CARD_DIGITS = FormSlot("form_card_digits", Kind.CARD, _read_card, (*CardProblem, *CardNote), keypad_digits=6)
+CARD_DIGITS = FormSlot(
+    "form_card_digits", Kind.CARD, _read_card, (*CardProblem, *CardNote), detail="card", keypad_digits=6
+)
 BIRTH_DATE_OR_PHONE = FormSlot(
     "form_birth_date_or_phone",
     Kind.DATE,  # a birth date or a home phone: stored as "[date]" either way
     parse_date_or_phone,
     (*DateProblem, *PhoneProblem, *DateOrPhoneProblem),
+    detail="date_or_phone",
+    choices=(
+        (r"t[ée]l[ée]phone|num[ée]ro de (la )?maison|\bt[ée]l\b", "utter_ask_home_phone_instead"),
+        (r"\bdate\b|naissance", "utter_ask_birth_date_instead"),
+    ),
 )
-EMAIL = FormSlot("form_email", Kind.EMAIL, _read_email, tuple(EmailProblem))
+EMAIL = FormSlot("form_email", Kind.EMAIL, _read_email, tuple(EmailProblem), detail="email")
 
 LINK_CARD = Flow(
     form="link_card_form",
@@ -178,9 +205,26 @@ def flow(form: str) -> Flow | None:
 
 
 def form_slots() -> tuple[str, ...]:
-    """Every slot a guided flow fills, and the failure counter: what a flow's end clears."""
+    """Every slot a guided flow fills, the details remembered for it and the flow's own state: what a
+    flow's end clears."""
     names = dict.fromkeys(slot.name for item in FLOWS for slot in item.slots)
-    return (*names, FORM_FAILURES_SLOT)
+    return (*names, *DETAIL_SLOTS, FORM_FAILURES_SLOT, FORM_PROMPTED_SLOT)
+
+
+def remembered_details(get_slot: Callable[[str], Any]) -> Details:
+    """The details given earlier in the conversation, from the slots that remember them."""
+    born = get_slot("birth_date")
+    try:
+        birth_date = date.fromisoformat(born) if born else None
+    except (TypeError, ValueError):  # a placeholder, should a value ever be missing from the vault
+        birth_date = None
+    card = get_slot("card_digits")
+    return Details(
+        card=card if card and str(card).isdigit() else None,
+        birth_date=birth_date,
+        phone=get_slot("phone_number") if str(get_slot("phone_number") or "").isdigit() else None,
+        email=get_slot("email") if "@" in str(get_slot("email") or "") else None,
+    )
 
 
 def personal_slot_kinds() -> dict[str, Kind]:

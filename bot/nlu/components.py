@@ -1,19 +1,33 @@
-"""Rasa NLU component that normalizes message text (speech transcripts and typed text) before tokenising."""
+"""Rasa NLU components: text normalized before tokenising (speech transcripts and typed text), and the
+personal details read by the project's parsers from every message."""
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATTRIBUTE_START, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_CONFIDENCE,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import rasa_compat
 from bot.nlu.normalize import normalize
+from bot.policy.details import find_details
+from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 rasa_compat.apply()  # before the pipeline's later components load (see bot/rasa_compat.py)
@@ -98,3 +112,59 @@ class SpeechNormalizer(GraphComponent):
             written = normalize(text)
         if written != text:
             message.set(TEXT, written)
+
+
+# Entities of the personal details, the same names as the slots that remember them (domain.yml).
+DETAIL_ENTITIES = ("card_digits", "birth_date", "phone_number", "email")
+
+
+def detail_entities(text: str, today: date) -> list[dict[str, Any]]:
+    """The personal details of ``text`` as Rasa entities (values as the forms keep them)."""
+    found = find_details(text, today)
+    values = {
+        "card_digits": found.card,
+        "birth_date": found.birth_date.isoformat() if found.birth_date else None,
+        "phone_number": found.phone,
+        "email": found.email,
+    }
+    return [
+        {
+            ENTITY_ATTRIBUTE_TYPE: name,
+            ENTITY_ATTRIBUTE_VALUE: value,
+            ENTITY_ATTRIBUTE_START: 0,
+            ENTITY_ATTRIBUTE_END: len(text),
+            ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
+            EXTRACTOR: PersonalDetailsExtractor.__name__,
+        }
+        for name, value in values.items()
+        if value
+    ]
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class PersonalDetailsExtractor(GraphComponent):
+    """Card digits, birth date, home phone and email from every message, whatever its intent.
+
+    The project's own parsers (`bot.policy.details`) read them, so a value is the same whether the
+    citizen gives it in a form, before being asked or with a question; the learned extractor's guesses
+    for these four entities are replaced. Place it last in the pipeline. The slots of the same names
+    remember them (in the slot vault; the tracker store keeps placeholders) until a flow uses them.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> PersonalDetailsExtractor:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        today = datetime.now(ZoneInfo(get_settings().timezone)).date()
+        for message in messages:
+            text = message.get(TEXT) or ""
+            kept = [e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) not in DETAIL_ENTITIES]
+            message.set(ENTITIES, kept + detail_entities(text, today), add_to_output=True)
+        return messages

@@ -98,6 +98,12 @@ def _find_date(text: str, today: date) -> date | DateProblem:
     return DateProblem.NOT_FOUND
 
 
+def date_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds something shaped like a date, complete or not (its digits are no card number)."""
+    shapes = (_ISO_DATE, _NUMERIC_DATE, _WORD_DATE, _MONTH_YEAR, _DAY_MONTH, _PARTIAL_NUMERIC)
+    return [match.span() for shape in shapes for match in shape.finditer(text or "")]
+
+
 def _day_names_to_digits(text: str) -> str:
     """Day numbers said in words, right before a month, as digits: "trente et un décembre" -> "31 décembre"."""
 

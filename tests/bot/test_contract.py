@@ -16,7 +16,9 @@ from bot import contract
 from bot.analytics.render import flow_label
 from bot.contract import (
     FLOWS,
+    DETAIL_SLOTS,
     FORM_FAILURES_SLOT,
+    FORM_PROMPTED_SLOT,
     FORM_STOPPED_RESPONSE,
     FORM_TOO_MANY_FAILURES_RESPONSE,
     Flow,
@@ -59,9 +61,10 @@ def test_the_domain_has_the_forms_of_the_contract_and_no_other():
 
 def test_the_domain_declares_every_slot_of_the_contract_filled_only_by_the_forms():
     for name in contract.form_slots():
-        assert DOMAIN["slots"][name]["mappings"] == [{"type": "custom"}], name
+        expected = [{"type": "from_entity", "entity": name}] if name in DETAIL_SLOTS else [{"type": "custom"}]
+        assert DOMAIN["slots"][name]["mappings"] == expected, name
         assert DOMAIN["slots"][name]["influence_conversation"] is False, name
-    assert FORM_FAILURES_SLOT in contract.form_slots()
+    assert {FORM_FAILURES_SLOT, FORM_PROMPTED_SLOT, *DETAIL_SLOTS} <= set(contract.form_slots())
 
 
 def test_the_domain_lists_each_flows_actions():
@@ -74,6 +77,7 @@ def test_the_domain_lists_each_flows_actions():
 def test_every_ask_and_hint_of_the_contract_is_a_response_and_vice_versa():
     declared = {FORM_STOPPED_RESPONSE, FORM_TOO_MANY_FAILURES_RESPONSE}
     declared |= {name for slot in SLOTS for name in (slot.ask, *slot.hints)}
+    declared |= {response for slot in SLOTS for _, response in slot.choices}
     responses = set(DOMAIN["responses"])
     assert declared <= responses
     form_responses = {name for name in responses if name.startswith(("utter_ask_", HINT_PREFIX))}
