@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import health, metrics, session
+from bot import health, metrics, session, several_questions
 
 # /metrics refreshes the readiness gauges (assistant_component_up) when older than this.
 READINESS_REFRESH_SECONDS = 15.0
@@ -36,7 +36,9 @@ async def _readiness(app: Any, max_age: float) -> health.Readiness:
 
 
 def _meter_agent(agent: Any) -> None:
-    """Measure the agent's ``handle_message`` (every channel's way in), once per agent."""
+    """Measure the agent's ``handle_message`` (every channel's way in), once per agent; several questions in
+    one message each get their answer (`bot.several_questions`)."""
+    several_questions.install(agent)
     if agent is None or getattr(agent.handle_message, "_assistant_metered", False):
         return
     original = agent.handle_message

@@ -15,8 +15,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import contract
 from bot.analytics.render import flow_label
 from bot.contract import (
-    FLOWS,
     DETAIL_SLOTS,
+    FLOWS,
     FORM_FAILURES_SLOT,
     FORM_PROMPTED_SLOT,
     FORM_STOPPED_RESPONSE,

@@ -1,0 +1,101 @@
+"""Several things in one message: "Bonjour, comment je crée un compte? Pis c'est quoi les règles du mot de passe?"
+
+The model gives one intent a message. A citizen who greets and asks, or asks two questions at once,
+should get the answer to each: the message is cut into clauses (after a greeting, at a question mark,
+at "et aussi", "pis aussi", "ensuite" ...), and when two or more clauses are each a clear question of
+the guide (`TOPIC_CONFIDENCE`), each is handled in turn as its own message of the same conversation,
+with the same metadata and channel; the replies follow one another. Anything else (a greeting alone,
+details given with one question, a single question) is handled as one message, as Rasa does.
+Only messages that split are parsed more than once.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+
+# Intents that answer or talk rather than ask something of the guide.
+NOT_TOPICS = frozenset({
+    "greet", "goodbye", "thank", "affirm", "deny", "inform", "out_of_scope", "nlu_fallback", "bot_challenge",
+    "phone_handoff",
+})
+TOPIC_CONFIDENCE = 0.6
+MAX_QUESTIONS = 3
+MIN_CLAUSE_WORDS = 3
+
+_GREETING = re.compile(
+    r"^\s*(bonjour|bonsoir|bon matin|allo|allô|salut|hello|coucou|bonne journée)\b(\s+(madame|monsieur|là))?[\s,!.:-]*",
+    re.IGNORECASE,
+)
+_SEPARATOR = re.compile(
+    r"\?+\s*|[.;]\s+|,?\s+\b(?:et aussi|pis aussi|puis aussi|et puis aussi|ensuite|autre question|"
+    r"deuxième question|aussi je voudrais|aussi j'aimerais|et également)\b\s*[,:]?\s*",
+    re.IGNORECASE,
+)
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of ``text`` that may each be a question: after a greeting, between separators."""
+    text = text or ""
+    rest = _GREETING.sub("", text, count=1)
+    parts = [part.strip(" ,.;:!-") for part in _SEPARATOR.split(rest)]
+    parts = [part for part in parts if len(part.split()) >= MIN_CLAUSE_WORDS]
+    if parts and (rest != text or len(parts) > 1):
+        return parts
+    return [text.strip()]
+
+
+def questions(parsed: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The clauses that are each a clear question of the guide, one per topic, in order."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    for clause, parse in parsed:
+        intent = parse.get("intent") or {}
+        name, confidence = intent.get("name"), float(intent.get("confidence") or 0)
+        if name and name not in NOT_TOPICS and confidence >= TOPIC_CONFIDENCE and name not in seen:
+            seen.add(name)
+            kept.append(clause)
+    return kept[:MAX_QUESTIONS]
+
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def install(agent: Any) -> None:
+    """Wrap the agent's ``handle_message`` (every channel's way in) once, so several questions each get an answer."""
+    if agent is None or getattr(agent, "_several_questions", False):
+        return
+    agent._several_questions = True
+    original: Handler = agent.handle_message
+
+    async def handle_message(message: UserMessage, *args: Any, **kwargs: Any) -> Any:
+        text = message.text or ""
+        parts = clauses(text)
+        if message.parse_data or text.startswith("/") or parts == [text.strip()]:
+            return await original(message, *args, **kwargs)
+        whole = await agent.parse_message(text)
+        parsed = {part: await agent.parse_message(part) for part in parts}
+        asked = questions(list(parsed.items()))
+        if len(asked) >= 2:  # each question in turn, as its own message
+            result = None
+            for part in asked:
+                result = await original(_again(message, part, parsed[part]), *args, **kwargs)
+            return result
+        if len(asked) == 1 and (whole.get("intent") or {}).get("name") in NOT_TOPICS:
+            # A greeting or details with one question: the question's intent, the whole message's details.
+            question = parsed[asked[0]]
+            whole = {**whole, "intent": question["intent"], "intent_ranking": question.get("intent_ranking", [])}
+        return await original(_again(message, text, whole), *args, **kwargs)
+
+    agent.handle_message = handle_message
+
+
+def _again(message: UserMessage, text: str, parse_data: dict[str, Any]) -> UserMessage:
+    """``message`` with another text (one of its clauses) and the parse of that text."""
+    return UserMessage(
+        text, message.output_channel, message.sender_id, parse_data=parse_data, input_channel=message.input_channel,
+        message_id=message.message_id if text == message.text else uuid.uuid4().hex, metadata=message.metadata,
+    )

@@ -1,0 +1,45 @@
+"""Several things in one message: where a message is cut, and which parts are questions of the guide."""
+import pytest
+
+from bot.several_questions import clauses, questions
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bonjour, comment je crée un compte?", ["comment je crée un compte"]),
+        ("allo madame, j'ai oublié mon mot de passe", ["j'ai oublié mon mot de passe"]),
+        ("Comment créer un compte? Pis c'est quoi les règles du mot de passe?",
+         ["Comment créer un compte", "Pis c'est quoi les règles du mot de passe"]),
+        ("comment je lie ma carte et aussi quand est-ce qu'elle expire",
+         ["comment je lie ma carte", "quand est-ce qu'elle expire"]),
+        # speech transcripts have no punctuation
+        ("euh je veux créer un compte ensuite je veux savoir les heures du centre d'appels",
+         ["euh je veux créer un compte", "je veux savoir les heures du centre d'appels"]),
+    ],
+)
+def test_a_message_is_cut_after_a_greeting_and_between_questions(text, expected):
+    assert clauses(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["quand expire ma carte?", "ma carte 123456 pis ma date de naissance 3 mars 1980", "bonjour", "oui"],
+)
+def test_a_single_question_or_a_short_message_is_one_clause(text):
+    assert clauses(text) == [text.strip()]
+
+
+def _parse(name, confidence):
+    return {"intent": {"name": name, "confidence": confidence}}
+
+
+def test_only_clear_questions_of_the_guide_are_kept_once_each():
+    parsed = [
+        ("comment créer un compte", _parse("ask_create_account", 0.95)),
+        ("mon numéro 123456", _parse("inform", 0.99)),
+        ("je sais pas trop quoi", _parse("ask_hours", 0.41)),
+        ("pis créer un compte ça marche comment", _parse("ask_create_account", 0.9)),
+        ("les règles du mot de passe", _parse("ask_password_rules", 0.88)),
+    ]
+    assert questions(parsed) == ["comment créer un compte", "les règles du mot de passe"]
