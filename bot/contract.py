@@ -108,6 +108,11 @@ class FormSlot:
     keypad_digits: int = 0
     choices: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def prompts(self) -> tuple[str, ...]:
+        """Every response that asks for it: its ask, its hints and its choices."""
+        return (self.ask, *self.hints, *(response for _, response in self.choices))
+
     def given(self, details: Details) -> str | None:
         """Its value among ``details``, if any."""
         value = getattr(details, self.detail)

@@ -76,8 +76,7 @@ def test_the_domain_lists_each_flows_actions():
 
 def test_every_ask_and_hint_of_the_contract_is_a_response_and_vice_versa():
     declared = {FORM_STOPPED_RESPONSE, FORM_TOO_MANY_FAILURES_RESPONSE}
-    declared |= {name for slot in SLOTS for name in (slot.ask, *slot.hints)}
-    declared |= {response for slot in SLOTS for _, response in slot.choices}
+    declared |= {name for slot in SLOTS for name in slot.prompts}
     responses = set(DOMAIN["responses"])
     assert declared <= responses
     form_responses = {name for name in responses if name.startswith(("utter_ask_", HINT_PREFIX))}

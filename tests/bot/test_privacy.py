@@ -138,8 +138,8 @@ def test_a_user_event_is_stored_without_its_personal_data():
 
 
 def form_responses() -> set[str]:
-    """The guided forms' asks and hints, whose examples (a birth date, a phone, an email) look personal."""
-    return {name for item in FLOWS for slot in item.slots for name in (slot.ask, *slot.hints)}
+    """The guided forms' asks, hints and choices, whose examples (a birth date, a phone, an email) look personal."""
+    return {name for item in FLOWS for slot in item.slots for name in slot.prompts}
 
 
 def guide_answers() -> list[tuple[str, dict]]:
