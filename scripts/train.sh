@@ -19,7 +19,10 @@ flock 9
 if [ ! -f "$model" ]; then
   echo "==> Entraînement du modèle ($model)" >&2
   start=$(date +%s)
-  .venv/bin/rasa train --fixed-model-name "model-$hash" --out models >var/train.log 2>&1 || {
+  # One line per stage on stderr while Rasa trains (the whole log goes to var/train.log): a newcomer
+  # sees what it is doing instead of minutes of silence; stdout stays the model's path.
+  .venv/bin/rasa train --fixed-model-name "model-$hash" --out models 2>&1 | tee var/train.log | \
+    .venv/bin/python scripts/train_progress.py "$start" >&2 || {
     tail -n 40 var/train.log >&2; echo "Erreur : l'entraînement a échoué (var/train.log)." >&2; exit 1; }
   seconds=$(( $(date +%s) - start ))
   echo "$seconds" > "${model%.tar.gz}.train-seconds"  # read by `make bench`
