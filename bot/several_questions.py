@@ -4,24 +4,34 @@ The model gives one intent a message. A citizen who greets and asks, or asks two
 should get the answer to each: the message is cut into clauses (after a greeting, at a question mark,
 at "et aussi", "pis aussi", "ensuite" ...), and when two or more clauses are each a clear question of
 the guide (`TOPIC_CONFIDENCE`), each is handled in turn as its own message of the same conversation,
-with the same metadata and channel; the replies follow one another. Anything else (a greeting alone,
-details given with one question, a single question) is handled as one message, as Rasa does.
-Only messages that split are parsed more than once.
+with the same metadata and channel; the replies follow one another. A greeting or details with one question keep
+the whole message (its details) with the question's intent: "246810, née le 21 juillet 1990, elle
+expire quand?" is a question about the card, not details alone. Every other message is handled as
+Rasa does, with the one parse made here; only messages that split, or that hold details and were read
+as details only, are parsed more than once.
 """
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa.core.channels.channel import UserMessage
+
+from bot.contract import PERSONAL_ENTITIES
+from bot.policy.details import details_and_rest
+from bot.settings import get_settings
 
 # Intents that answer or talk rather than ask something of the guide.
 NOT_TOPICS = frozenset({
     "greet", "goodbye", "thank", "affirm", "deny", "inform", "out_of_scope", "nlu_fallback", "bot_challenge",
     "phone_handoff",
 })
+# Intents the model gives a message that holds details; its purpose may still be in the rest of it.
+DETAILS_ONLY = frozenset({"inform", "nlu_fallback", "out_of_scope"})
 TOPIC_CONFIDENCE = 0.6
 MAX_QUESTIONS = 3
 MIN_CLAUSE_WORDS = 3
@@ -73,24 +83,47 @@ def install(agent: Any) -> None:
 
     async def handle_message(message: UserMessage, *args: Any, **kwargs: Any) -> Any:
         text = message.text or ""
-        parts = clauses(text)
-        if message.parse_data or text.startswith("/") or parts == [text.strip()]:
+        if message.parse_data or text.startswith("/"):
             return await original(message, *args, **kwargs)
         whole = await agent.parse_message(text)
-        parsed = {part: await agent.parse_message(part) for part in parts}
-        asked = questions(list(parsed.items()))
-        if len(asked) >= 2:  # each question in turn, as its own message
-            result = None
-            for part in asked:
-                result = await original(_again(message, part, parsed[part]), *args, **kwargs)
-            return result
-        if len(asked) == 1 and (whole.get("intent") or {}).get("name") in NOT_TOPICS:
-            # A greeting or details with one question: the question's intent, the whole message's details.
-            question = parsed[asked[0]]
-            whole = {**whole, "intent": question["intent"], "intent_ranking": question.get("intent_ranking", [])}
+        parts = clauses(text)
+        if parts != [text.strip()]:
+            parsed = {part: await agent.parse_message(part) for part in parts}
+            asked = questions(list(parsed.items()))
+            if len(asked) >= 2:  # each question in turn, as its own message
+                result = None
+                for part in asked:
+                    result = await original(_again(message, part, parsed[part]), *args, **kwargs)
+                return result
+            if len(asked) == 1 and _intent(whole) in NOT_TOPICS:
+                whole = _with_intent_of(whole, parsed[asked[0]])
+        elif _intent(whole) in DETAILS_ONLY and _has_details(whole):
+            # "246810 21 juillet 1990 quand expire ma carte": read as details only, yet a purpose is there.
+            rest = details_and_rest(text, _today())[1]
+            if len(rest.split()) >= MIN_CLAUSE_WORDS:
+                purpose = await agent.parse_message(rest)
+                if questions([(rest, purpose)]):
+                    whole = _with_intent_of(whole, purpose)
         return await original(_again(message, text, whole), *args, **kwargs)
 
     agent.handle_message = handle_message
+
+
+def _intent(parse: dict[str, Any]) -> str | None:
+    return (parse.get("intent") or {}).get("name")
+
+
+def _has_details(parse: dict[str, Any]) -> bool:
+    return any(entity.get("entity") in PERSONAL_ENTITIES for entity in parse.get("entities") or [])
+
+
+def _with_intent_of(whole: dict[str, Any], question: dict[str, Any]) -> dict[str, Any]:
+    """The whole message's parse (its text and details) with the question's intent."""
+    return {**whole, "intent": question["intent"], "intent_ranking": question.get("intent_ranking", [])}
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def _again(message: UserMessage, text: str, parse_data: dict[str, Any]) -> UserMessage:

@@ -22,6 +22,7 @@ from bot.policy.emails import EMAIL_PATTERN, parse_email
 from bot.policy.phones import REGION, parse_home_phone
 
 _ALPHANUMERIC = re.compile(r"\b(?=\w*\d)(?=\w*[^\W\d_])\w+\b")
+_DIGIT_RUN = re.compile(r"\d+(?:[ \-./]\d+)*")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
 
 def find_details(text: str, today: date) -> Details:
     """Every detail ``text`` holds, read without doubt."""
+    return details_and_rest(text, today)[0]
+
+
+def details_and_rest(text: str, today: date) -> tuple[Details, str]:
+    """The details of ``text``, and ``text`` without them (what the person says besides: their purpose)."""
     rest = text or ""
     email_match = EMAIL_PATTERN.search(rest)
     email = parse_email(email_match.group()).value if email_match else None
@@ -74,4 +80,8 @@ def find_details(text: str, today: date) -> Details:
 
     rest = _ALPHANUMERIC.sub(" ", rest)  # postal codes, "4e", "2x": never card digits
     card = parse_card_digits(rest)  # exactly six digits: a longer run may be anything else
-    return Details(card=card.value if card.ok and not card.note else None, birth_date=born.value, phone=phone, email=email)
+    found = Details(card=card.value if card.ok and not card.note else None, birth_date=born.value, phone=phone,
+                    email=email)
+    if found.card:
+        rest = _DIGIT_RUN.sub(" ", rest)
+    return found, " ".join(rest.split())

@@ -86,3 +86,9 @@ def test_on_the_phone_the_digits_given_with_the_question_are_used(rasa_server):
     assert "six derniers chiffres" not in said(reply)
     reply = call(rasa_server, "led-ivr", "le vingt et un juillet mille neuf cent quatre-vingt-dix", confidence=0.9)
     assert "31 janvier 2028" in said(reply)
+
+
+def test_details_then_the_question_without_a_greeting_nor_punctuation(rasa_server):
+    reply = rasa_server.texts("led-bare", "246810 21 juillet 1990 je veux savoir quand expire ma carte")
+    assert "dites-moi d'abord" not in reply
+    assert "Sophie : carte valide jusqu'au 31 janvier 2028." in reply
