@@ -83,7 +83,7 @@ def install(agent: Any) -> None:
 
     async def handle_message(message: UserMessage, *args: Any, **kwargs: Any) -> Any:
         text = message.text or ""
-        if message.parse_data or text.startswith("/"):
+        if message.parse_data or text.startswith("/") or not agent.is_ready():
             return await original(message, *args, **kwargs)
         whole = await agent.parse_message(text)
         parts = clauses(text)
