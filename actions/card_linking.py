@@ -37,10 +37,10 @@ class ActionLinkCardSubmit(Action):
         account = web_account(tracker)
         if account is None or account.account_id is None:
             respond(dispatcher, "utter_link_needs_login")
-            return clear_form_slots()
+            return clear_form_slots(keep_details=True)  # nothing was asked: the details may serve another flow
         if account.linked:
             respond(dispatcher, OUTCOMES[LinkResult.ALREADY_LINKED])
-            return clear_form_slots()
+            return clear_form_slots(keep_details=True)
         digits = tracker.get_slot("form_card_digits")
         birth_date, home_phone = split_date_or_phone(tracker.get_slot("form_birth_date_or_phone") or "")
         if not digits or not (birth_date or home_phone):

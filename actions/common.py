@@ -13,7 +13,7 @@ from bot.backend.api import AccountBackend, AccountState, AccountStatus
 from bot.backend.factory import get_backend
 from bot.channels.responses import fill, project_responses, response_text
 from bot.contact import ContactDirectory, get_directory
-from bot.contract import form_slots
+from bot.contract import DETAIL_SLOTS, form_slots
 from bot.identity import identity_from_metadata
 from bot.session import PERSONAL_ANSWER, identified_file_id
 
@@ -65,9 +65,13 @@ def identified_file(tracker: Tracker) -> int | None:
     return identified_file_id(tracker)
 
 
-def clear_form_slots() -> list[EventType]:
-    """Forget every value a guided form collected (personal data is kept no longer than needed)."""
-    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+def clear_form_slots(*, keep_details: bool = False) -> list[EventType]:
+    """Forget every value a guided form collected (personal data is kept no longer than needed).
+
+    ``keep_details``: a flow that ended before it could use them (the portal login it needs is missing)
+    keeps the details given in the conversation for the next flow (`bot.contract.DETAIL_SLOTS`).
+    """
+    return [SlotSet(slot, None) for slot in FORM_SLOTS if not (keep_details and slot in DETAIL_SLOTS)]
 
 
 def respond(dispatcher: CollectingDispatcher, response: str, **variables: Any) -> None:

@@ -132,7 +132,8 @@ class GuidedFormValidation(FormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
-        if tracker.active_loop_name != self.form_name():
+        if tracker.active_loop_name != self.form_name() or requested is None:
+            # Rasa runs the validation at activation with the loop already active and nothing requested.
             return await self.activation(dispatcher, tracker, domain)
         slot = self.flow.slot(requested) if requested else None
         if slot is None or not is_fresh_answer(tracker, self.form_name()):

@@ -97,7 +97,7 @@ def install(agent: Any) -> None:
                 return result
             if len(asked) == 1 and _intent(whole) in NOT_TOPICS:
                 whole = _with_intent_of(whole, parsed[asked[0]])
-        elif _intent(whole) in DETAILS_ONLY and _has_details(whole):
+        if _intent(whole) in DETAILS_ONLY and _has_details(whole):
             # "246810 21 juillet 1990 quand expire ma carte": read as details only, yet a purpose is there.
             rest = details_and_rest(text, _today())[1]
             if len(rest.split()) >= MIN_CLAUSE_WORDS:

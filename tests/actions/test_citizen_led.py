@@ -149,8 +149,16 @@ async def test_the_first_question_of_a_form_has_no_reminder(dispatcher, domain):
     assert not texts(dispatcher).startswith("Reprenons")
 
 
+def activating(tracker, form="identify_form"):
+    """The tracker Rasa gives the validation at a form's activation: the loop active, nothing requested yet."""
+    tracker.active_loop = {"name": form}
+    tracker.events += [{"event": "active_loop", "name": form}, {"event": "slot", "name": "requested_slot", "value": None},
+                       {"event": "action", "name": form}]
+    return tracker
+
+
 async def test_details_given_earlier_fill_the_form_at_activation(dispatcher, domain):
-    tracker = make_tracker("quand expire ma carte", intent="ask_card_expiry", slots={"card_digits": "123456"})
+    tracker = activating(make_tracker("quand expire ma carte", intent="ask_card_expiry", slots={"card_digits": "123456"}))
     events = await ValidateIdentifyForm().run(dispatcher, tracker, domain)
     assert slot_events(events)["form_card_digits"] == "123456"
     tracker.add_slots(events)
@@ -158,8 +166,8 @@ async def test_details_given_earlier_fill_the_form_at_activation(dispatcher, dom
 
 
 async def test_purpose_and_both_details_in_one_message_need_no_question(dispatcher, domain):
-    tracker = make_tracker("ma carte 123456, née le 12 mars 1985, elle expire quand?", intent="ask_card_expiry",
-                           slots={"card_digits": "123456", "birth_date": "1985-03-12"})
+    tracker = activating(make_tracker("ma carte 123456, née le 12 mars 1985, elle expire quand?",
+                                      intent="ask_card_expiry", slots={"card_digits": "123456", "birth_date": "1985-03-12"}))
     events = await ValidateIdentifyForm().run(dispatcher, tracker, domain)
     slots = slot_events(events)
     assert slots["form_card_digits"] == "123456"
@@ -189,3 +197,13 @@ async def test_without_details_the_identification_is_offered(dispatcher, domain)
                                           domain)
     assert "Voulez-vous vous identifier" in texts(dispatcher)
     assert slot_events(events)["identification_offered"] is True
+
+
+async def test_card_linking_without_login_keeps_the_card_digits_for_the_identification(dispatcher, domain):
+    from actions.card_linking import ActionLinkCardSubmit
+
+    tracker = make_tracker("mon numéro de carte c'est le 246 810", intent="link_card", slots={"card_digits": "246810"})
+    events = await ActionLinkCardSubmit().run(dispatcher, tracker, domain)
+    assert "connectez-vous" in texts(dispatcher).lower()
+    assert "card_digits" not in slot_events(events)
+    assert slot_events(events)["form_card_digits"] is None

@@ -68,7 +68,7 @@ def test_a_question_inside_the_form_is_answered_then_the_form_resumes(rasa_serve
     reply = rasa_server.texts("led-digress", "oui")
     assert "six (6) derniers chiffres" in reply
     reply = rasa_server.texts("led-digress", "attends, c'est quoi les règles pour le mot de passe?")
-    assert "caractères" in reply
+    assert "majuscule" in reply
     assert "Reprenons : Quels sont les six (6) derniers chiffres" in reply
     reply = rasa_server.texts("led-digress", "on oublie ça")
     assert "on arrête là" in reply
@@ -77,7 +77,7 @@ def test_a_question_inside_the_form_is_answered_then_the_form_resumes(rasa_serve
 def test_two_questions_in_one_message_get_both_answers(rasa_server):
     reply = rasa_server.texts("led-two", "Comment je crée un compte? Pis c'est quoi les règles du mot de passe?")
     assert "Créer un compte" in reply
-    assert "caractères" in reply
+    assert "majuscule" in reply
 
 
 def test_on_the_phone_the_digits_given_with_the_question_are_used(rasa_server):
