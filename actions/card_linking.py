@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.citizen_file import PROFILE_OFFERED_SLOT
 from actions.common import backend, clear_form_slots, respond, web_account
 from actions.escalation import escalate
 from actions.forms import split_date_or_phone
@@ -34,6 +35,10 @@ class ActionLinkCardSubmit(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        return [SlotSet(PROFILE_OFFERED_SLOT, False), *self.link(dispatcher, tracker)]
+
+    def link(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Link the card when the form got its values; say the outcome."""
         account = web_account(tracker)
         if account is None or account.account_id is None:
             respond(dispatcher, "utter_link_needs_login")

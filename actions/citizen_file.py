@@ -28,6 +28,7 @@ from bot.contract import IDENTIFY, HandoffReason, remembered_details
 from bot.session import identification_value
 
 OFFERED_SLOT = "identification_offered"
+PROFILE_OFFERED_SLOT = "profile_activation_offered"  # "Voulez-vous activer votre profil maintenant?"
 TOPIC_SLOT = "dossier_topic"
 
 
@@ -83,7 +84,7 @@ class DossierAction(Action, ABC):
             return [SlotSet(OFFERED_SLOT, False), *answer_or_apologise(dispatcher, tracker, self.topic, file_id)]
         if web_account(tracker) is not None:
             respond(dispatcher, "utter_dossier_not_linked")
-            return [SlotSet(OFFERED_SLOT, False)]
+            return [SlotSet(OFFERED_SLOT, False), SlotSet(PROFILE_OFFERED_SLOT, True)]
         given = remembered_details(tracker.get_slot)
         if tracker.get_slot(OFFERED_SLOT) or given.card or given.date_or_phone:
             # The offer was pending and the person asks again, or they already gave their card or
@@ -153,7 +154,7 @@ class ActionIdentifySubmit(Action):
 
 
 class ActionIdentificationDeclined(Action):
-    """The person does not want to identify: fine, nothing personal is said."""
+    """The person does not want to identify, or to activate their profile now: fine, nothing personal is said."""
 
     def name(self) -> str:
         return "action_identification_declined"
@@ -162,4 +163,4 @@ class ActionIdentificationDeclined(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         respond(dispatcher, "utter_ok")
-        return [SlotSet(OFFERED_SLOT, False), SlotSet(TOPIC_SLOT, None)]
+        return [SlotSet(OFFERED_SLOT, False), SlotSet(PROFILE_OFFERED_SLOT, False), SlotSet(TOPIC_SLOT, None)]

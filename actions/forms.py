@@ -64,13 +64,19 @@ _CORRECTION_WORDS = re.compile(
     r"\b(tromp[ée]e?s?|erreur|mal (tap|écrit|ecrit|dit)|pas (le|la) bon(ne)?|c'?est pas (ça|ca)|corrige[rz]?)\b",
     re.IGNORECASE,
 )
+_PLAIN_NO = re.compile(r"^\W*(non|nan|nope|no|pas vraiment|pas du tout|jamais)\b", re.IGNORECASE)
 _SKIPPED_EVENTS = {"slot", "user_featurization", "active_loop"}
 
 
 def wants_to_quit(tracker: Tracker) -> bool:
-    """Whether the latest message asks to stop the form."""
+    """Whether the latest message asks to stop the form: words that say so, or a no ("non", "nope").
+
+    A message the model reads as a no but that says something else ("je le trouve pas", "je l'ai pas
+    sur moi") is an answer that could not be read: its hint, and after too many, the call centre.
+    """
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return intent in QUIT_INTENTS or bool(_QUIT_WORDS.search(tracker.latest_message.get("text") or ""))
+    text = tracker.latest_message.get("text") or ""
+    return bool(_QUIT_WORDS.search(text)) or (intent in QUIT_INTENTS and bool(_PLAIN_NO.match(text)))
 
 
 def wants_to_correct(text: str) -> bool:

@@ -36,13 +36,20 @@ TOPIC_CONFIDENCE = 0.6
 MAX_QUESTIONS = 3
 MIN_CLAUSE_WORDS = 3
 
+_GREETING_WORDS = r"bonjour|bonsoir|bon matin|allo|allô|salut|hello|coucou|bonne journée"
+# A greeting, with the fillers around it ("oui allô bonjour madame, ...").
 _GREETING = re.compile(
-    r"^\s*(bonjour|bonsoir|bon matin|allo|allô|salut|hello|coucou|bonne journée)\b(\s+(madame|monsieur|là))?[\s,!.:-]*",
+    rf"^\s*(?:(?:oui|ben|euh|eh|hey|{_GREETING_WORDS}|madame|monsieur|là)\b[\s,!.:-]*)+",
     re.IGNORECASE,
 )
+_QUESTION_WORD = (
+    r"comment|c'est quoi|c quoi|quand|où|ou est|combien|pourquoi|est-ce|qu'est-ce|quel|quelle|quels|quelles|"
+    r"à quoi|a quoi|qui|je veux|j'aimerais|je voudrais|mon |ma |mes "
+)
 _SEPARATOR = re.compile(
-    r"\?+\s*|[.;]\s+|,?\s+\b(?:et aussi|pis aussi|puis aussi|et puis aussi|ensuite|autre question|"
-    r"deuxième question|aussi je voudrais|aussi j'aimerais|et également)\b\s*[,:]?\s*",
+    r"\?+\s*|[.;]\s+|,\s*|\s+\b(?:et aussi|pis aussi|puis aussi|et puis aussi|ensuite|autre question|"
+    r"deuxième question|aussi je voudrais|aussi j'aimerais|et également)\b\s*[,:]?\s*"
+    rf"|\s+\b(?:pis|et|puis)\s+(?=(?:{_QUESTION_WORD}))",
     re.IGNORECASE,
 )
 
@@ -50,9 +57,10 @@ _SEPARATOR = re.compile(
 def clauses(text: str) -> list[str]:
     """The parts of ``text`` that may each be a question: after a greeting, between separators."""
     text = text or ""
-    rest = _GREETING.sub("", text, count=1)
+    greeting = _GREETING.match(text)
+    rest = text[greeting.end():] if greeting and re.search(_GREETING_WORDS, greeting.group(), re.I) else text
     parts = [part.strip(" ,.;:!-") for part in _SEPARATOR.split(rest)]
-    parts = [part for part in parts if len(part.split()) >= MIN_CLAUSE_WORDS]
+    parts = [part for part in parts if _words(part) >= MIN_CLAUSE_WORDS]
     if parts and (rest != text or len(parts) > 1):
         return parts
     return [text.strip()]
@@ -63,6 +71,8 @@ def questions(parsed: list[tuple[str, dict[str, Any]]]) -> list[str]:
     kept: list[str] = []
     seen: set[str] = set()
     for clause, parse in parsed:
+        if _has_details(parse) and _words(details_and_rest(clause, _today())[1]) < MIN_CLAUSE_WORDS:
+            continue  # "carte 123456, née 12/03/1985": details, not a question
         intent = parse.get("intent") or {}
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0)
         if name and name not in NOT_TOPICS and confidence >= TOPIC_CONFIDENCE and name not in seen:
@@ -90,17 +100,18 @@ def install(agent: Any) -> None:
         if parts != [text.strip()]:
             parsed = {part: await agent.parse_message(part) for part in parts}
             asked = questions(list(parsed.items()))
-            if len(asked) >= 2:  # each question in turn, as its own message
+            if len(asked) >= 2:  # each question in turn, as its own message; the details go with the first
                 result = None
-                for part in asked:
-                    result = await original(_again(message, part, parsed[part]), *args, **kwargs)
+                for number, part in enumerate(asked):
+                    parse = _with_details_of(parsed[part], whole) if number == 0 else parsed[part]
+                    result = await original(_again(message, part, parse), *args, **kwargs)
                 return result
-            if len(asked) == 1 and _intent(whole) in NOT_TOPICS:
+            if len(asked) == 1 and _clearer(parsed[asked[0]], whole):
                 whole = _with_intent_of(whole, parsed[asked[0]])
         if _intent(whole) in DETAILS_ONLY and _has_details(whole):
             # "246810 21 juillet 1990 quand expire ma carte": read as details only, yet a purpose is there.
             rest = details_and_rest(text, _today())[1]
-            if len(rest.split()) >= MIN_CLAUSE_WORDS:
+            if _words(rest) >= MIN_CLAUSE_WORDS:
                 purpose = await agent.parse_message(rest)
                 if questions([(rest, purpose)]):
                     whole = _with_intent_of(whole, purpose)
@@ -115,6 +126,23 @@ def _intent(parse: dict[str, Any]) -> str | None:
 
 def _has_details(parse: dict[str, Any]) -> bool:
     return any(entity.get("entity") in PERSONAL_ENTITIES for entity in parse.get("entities") or [])
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def _clearer(question: dict[str, Any], whole: dict[str, Any]) -> bool:
+    """Whether a clause's question says the purpose better than the whole message's reading."""
+    confidence = float((whole.get("intent") or {}).get("confidence") or 0)
+    return _intent(whole) in NOT_TOPICS or float(question["intent"].get("confidence") or 0) > confidence
+
+
+def _with_details_of(parse: dict[str, Any], whole: dict[str, Any]) -> dict[str, Any]:
+    """A clause's parse with the details of the whole message (given in another clause)."""
+    details = [e for e in whole.get("entities") or [] if e.get("entity") in PERSONAL_ENTITIES]
+    others = [e for e in parse.get("entities") or [] if e.get("entity") not in PERSONAL_ENTITIES]
+    return {**parse, "entities": others + details}
 
 
 def _with_intent_of(whole: dict[str, Any], question: dict[str, Any]) -> dict[str, Any]:

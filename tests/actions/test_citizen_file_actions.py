@@ -137,5 +137,5 @@ async def test_identification_mismatch_asks_again_then_locks(dispatcher, domain)
 
 async def test_identification_declined(dispatcher, domain):
     events = await ActionIdentificationDeclined().run(dispatcher, make_tracker("non", intent="deny"), domain)
-    assert slot_events(events) == {"identification_offered": False, "dossier_topic": None}
+    assert slot_events(events) == {"identification_offered": False, "profile_activation_offered": False, "dossier_topic": None}
     assert texts(dispatcher).startswith("D'accord.")

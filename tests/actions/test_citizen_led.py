@@ -207,3 +207,18 @@ async def test_card_linking_without_login_keeps_the_card_digits_for_the_identifi
     assert "connectez-vous" in texts(dispatcher).lower()
     assert "card_digits" not in slot_events(events)
     assert slot_events(events)["form_card_digits"] is None
+
+
+async def test_i_cannot_find_it_is_no_wish_to_stop_but_an_answer_that_could_not_be_read(domain):
+    tracker = answer("je le trouve pas", "form_card_digits", intent="deny")
+    slots, said = await validate_then_ask(tracker, domain)
+    assert slots["form_failures"] == {"form_card_digits": 1}
+    assert "on arrête" not in "\n".join(said)
+
+
+async def test_a_logged_in_account_not_linked_is_offered_to_activate_its_profile(dispatcher, domain, token):
+    tracker = make_tracker("ma carte expire quand", intent="ask_card_expiry",
+                           metadata={"token": token("jean.gagnon@example.com")})
+    events = await ActionCardExpiry().run(dispatcher, tracker, domain)
+    assert "Voulez-vous activer votre profil maintenant?" in texts(dispatcher)
+    assert slot_events(events)["profile_activation_offered"] is True

@@ -13,6 +13,10 @@ from bot.several_questions import clauses, questions
          ["Comment créer un compte", "Pis c'est quoi les règles du mot de passe"]),
         ("comment je lie ma carte et aussi quand est-ce qu'elle expire",
          ["comment je lie ma carte", "quand est-ce qu'elle expire"]),
+        ("oui allô bonjour combien est-ce que je dois", ["combien est-ce que je dois"]),
+        ("combien je dois pis ma carte expire quand?", ["combien je dois", "ma carte expire quand"]),
+        ("jveux voir mon profil, carte 654321 date de naissance 1979-11-02",
+         ["jveux voir mon profil", "carte 654321 date de naissance 1979-11-02"]),
         # speech transcripts have no punctuation
         ("euh je veux créer un compte ensuite je veux savoir les heures du centre d'appels",
          ["euh je veux créer un compte", "je veux savoir les heures du centre d'appels"]),
@@ -24,7 +28,7 @@ def test_a_message_is_cut_after_a_greeting_and_between_questions(text, expected)
 
 @pytest.mark.parametrize(
     "text",
-    ["quand expire ma carte?", "ma carte 123456 pis ma date de naissance 3 mars 1980", "bonjour", "oui"],
+    ["quand expire ma carte?", "je veux créer un compte et activer mon profil", "bonjour", "oui", "oui merci"],
 )
 def test_a_single_question_or_a_short_message_is_one_clause(text):
     assert clauses(text) == [text.strip()]
@@ -43,3 +47,10 @@ def test_only_clear_questions_of_the_guide_are_kept_once_each():
         ("les règles du mot de passe", _parse("ask_password_rules", 0.88)),
     ]
     assert questions(parsed) == ["comment créer un compte", "les règles du mot de passe"]
+
+
+def test_a_clause_of_details_is_no_question_even_when_the_model_reads_a_topic_in_it():
+    details = {"intent": {"name": "no_card", "confidence": 0.8},
+               "entities": [{"entity": "card_digits", "value": "123456"}, {"entity": "birth_date", "value": "1985-03-12"}]}
+    parsed = [("combien jdois", _parse("ask_amount_due", 0.9)), ("carte 123456, née 12/03/1985", details)]
+    assert questions(parsed) == ["combien jdois"]
