@@ -129,7 +129,8 @@ class TurnFailure:
 
     def line(self) -> str:
         where = f"turn {self.index + 1}" if self.index >= 0 else "end"
-        text = f"  {where}: « {self.user} » -> {self.problem}"
+        said = f" « {self.user} »" if self.user else ""
+        text = f"  {where}:{said} -> {self.problem}"
         if self.reply:
             text += f"\n      reply: {self.reply[:300]!r}"
         return text
@@ -463,7 +464,7 @@ class Runner:
     def rest(self, sender: str, text: str, metadata: dict) -> list[str]:
         import requests
 
-        body = {"sender": sender, "message": text, "metadata": metadata}
+        body: dict[str, Any] = {"sender": sender, "message": text, "metadata": metadata}
         response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
         if response.status_code != 200:
             return [f"HTTP {response.status_code}: {response.text[:200]}"]
