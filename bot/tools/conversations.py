@@ -333,8 +333,9 @@ def check_turn(
     if rephrase and state.last_asked_to_rephrase:
         problems.append("asked to rephrase two turns in a row")
     state.last_asked_to_rephrase = rephrase
-    if TRACEBACK.search(reply):
-        problems.append(f"error or template text in the reply: {TRACEBACK.search(reply).group(0)!r}")  # type: ignore[union-attr]
+    error = TRACEBACK.search(reply)
+    if error:
+        problems.append(f"error or template text in the reply: {error.group(0)!r}")
     state.typed |= typed_personal_values(turn.user)
     for value in sorted(state.typed):
         if _said_back(value, reply):
