@@ -21,6 +21,7 @@ import argparse
 import json
 import queue
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -634,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if stack is not None:
             stack.stop()
+            shutil.rmtree(stack.workdir, ignore_errors=True)
     print(render(outcomes))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
