@@ -73,7 +73,10 @@ TRACEBACK = re.compile(
     r"\bNone\b|\{[a-z_]+\}"
 )
 # What the assistant says once an identification succeeded (utter_identified, utter_card_linked, ...).
-IDENTIFIED = re.compile(r"vous êtes identifi|maintenant lié|déjà lié", re.IGNORECASE)
+# The success answers only: the guide's card-linking steps also quote "maintenant lié" (what the site shows).
+IDENTIFIED = re.compile(
+    r"vous êtes identifi|maintenant lié à votre dossier à la Ville\.(\*\*)? (Cliquez|Sur le portail)|déjà lié", re.IGNORECASE
+)
 # What a demo citizen file holds (bot/backend/seed.py): said only to an identified person.
 FILE_VALUES = (
     "Marie", "Léa", "Jean", "Sophie", "Tremblay", "Gagnon", "31 mars 2027", "30 septembre 2026",

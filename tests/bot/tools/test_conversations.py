@@ -172,9 +172,13 @@ def test_file_data_only_after_an_identification():
     leaked = run_turns([("combien je dois", ["- Marie : 45,00 $"])])[0]
     assert leaked == ["personal data before identification: ['Marie', '45,00']"]
     assert run_turns([("combien je dois", ["- Marie : 45,00 $"])], by_token=True) == [[]]
-    later = run_turns([("ok", ["Votre dossier est maintenant lié à votre dossier à la Ville."]),
+    later = run_turns([("ok", ["**Votre dossier est maintenant lié à votre dossier à la Ville.** Cliquez sur votre nom"]),
                        ("combien je dois", ["- Marie : 45,00 $"])])
     assert later == [[], []]
+    # The guide's steps quote what the site shows: that is no success, and the data stays unsaid.
+    steps = ["Si tout est exact, vous verrez : **Votre dossier est maintenant lié à votre dossier à la Ville**. Attention"]
+    quoted = run_turns([("ok", steps), ("combien je dois", ["- Marie : 45,00 $"])])
+    assert quoted == [[], ["personal data before identification: ['Marie', '45,00']"]]
 
 
 def test_two_messages_of_one_turn_saying_the_same_fail():
