@@ -41,8 +41,13 @@ story-test: train
 
 test: lint validate pytest story-test
 
+# The NLU report, then the citizen-led conversations of tests/conversations/ ("conversations completed
+# without a person" and the failing turns); fails when the NLU misses a target.
 eval: train
-	$(BIN)/python -m bot.tools.evaluation --model "$$(scripts/train.sh)"
+	@status=0; \
+	$(BIN)/python -m bot.tools.evaluation --model "$$(scripts/train.sh)" || status=$$?; \
+	$(BIN)/python -m bot.tools.conversations --model "$$(scripts/train.sh)" --json var/eval/conversations.json || status=$$?; \
+	exit $$status
 
 # Registration night: what `make run` starts, under an open-loop load of whole conversations stepped
 # up until p95 > 300 ms or an error; prints a table and JSON (about 10 minutes; `make bench
