@@ -46,6 +46,7 @@ class Settings:
     session_secret: str = DEV_SESSION_SECRET
     identification_idle_minutes: float = 10.0
     readiness_timeout_seconds: float = 2.0
+    action_timeout_seconds: float = 8.0
 
 
 def _env(name: str, default: str) -> str:
@@ -81,4 +82,5 @@ def get_settings() -> Settings:
         session_secret=_env("BOT_SESSION_SECRET", DEV_SESSION_SECRET),
         identification_idle_minutes=float(_env("BOT_IDENTIFICATION_IDLE_MINUTES", "10")),
         readiness_timeout_seconds=float(_env("BOT_READINESS_TIMEOUT_SECONDS", "2")),
+        action_timeout_seconds=float(_env("BOT_ACTION_TIMEOUT_SECONDS", "8")),
     )
