@@ -38,6 +38,8 @@ PRIVATE_NAMES = (
     "rasa.core.channels.rest.RestInput._extract_sender",
     "rasa.core.channels.rest.RestInput._extract_message",
     "rasa.core.channels.rest.RestInput._extract_input_channel",
+    # bot/channels/web.py: SocketOnlyOutput sends a reply to one socket instead of the conversation's room.
+    "rasa.core.channels.socketio.SocketIOOutput._send_message",
     # bot/rasa_speedups.py: replaced by a version that checks the schema once.
     "rasa.core.actions.action.RemoteAction._validate_action_result",
 )
