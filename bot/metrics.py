@@ -16,6 +16,8 @@ Rasa server (bot/ops.py serves ``/metrics`` and ``/ready`` and measures):
   (action server down), ``timeout`` (past ``BOT_ACTION_TIMEOUT_SECONDS``), ``disconnected`` (killed
   mid-request), ``http_<status>``, else the exception class; the citizen got the technical-problem
   message (bot/faults.py)
+- ``assistant_tracker_store_errors_total{operation}``: the tracker store's database failed (``retrieve``,
+  ``save``); Rasa's fail-safe then keeps the conversation in the instance's memory (docs/production.md)
 - ``assistant_slot_vault_errors_total{operation}``: the Redis slot vault failed (``put``, ``read``,
   ``forget``); the conversation went on, its personal values counted as expired (bot/tracker_store.py)
 - ``assistant_component_up{component}``: 1/0 per part checked by readiness (bot/health.py)
@@ -76,6 +78,9 @@ FALLBACKS = Counter("assistant_fallbacks", "Fallbacks: nlu (nlu_fallback) or cor
 ESCALATIONS = Counter("assistant_escalations", "Handoffs to a person, by handoff_reason.", ["reason"])
 ACTION_CALL_ERRORS = Counter(
     "assistant_action_call_errors", "Custom actions the Rasa server could not run, by action and kind.", ["action", "kind"]
+)
+TRACKER_STORE_ERRORS = Counter(
+    "assistant_tracker_store_errors", "Tracker store operations that failed, by operation.", ["operation"]
 )
 SLOT_VAULT_ERRORS = Counter(
     "assistant_slot_vault_errors", "Slot vault (Redis) operations that failed, by operation.", ["operation"]

@@ -230,6 +230,14 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._loaded_counts.popitem(last=False)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        try:
+            return await self._retrieve_redacted(sender_id, fetch_events_from_all_sessions)
+        except sa.exc.SQLAlchemyError:
+            metrics.TRACKER_STORE_ERRORS.labels("retrieve").inc()
+            raise
+
+    async def _retrieve_redacted(self, sender_id: str, fetch_events_from_all_sessions: bool
+                                 ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
             if fetch_events_from_all_sessions:
                 rows = [row.data for row in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)]
@@ -255,6 +263,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events, redacted; keep real values of redacted slots in the vault."""
+        try:
+            await self._save_redacted(tracker)
+        except sa.exc.SQLAlchemyError:
+            metrics.TRACKER_STORE_ERRORS.labels("save").inc()
+            raise
+
+    async def _save_redacted(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
