@@ -66,8 +66,13 @@ def fallback_messages(responses: Responses, channel: str | None) -> list[dict[st
     on_the_phone = channel == IVR_CHANNEL
     transfer = phone_transfer(directory, directory.now()) if on_the_phone else None
     name = TECHNICAL_PROBLEM_TRANSFER if transfer else TECHNICAL_PROBLEM
+    channel_variant = IVR_CHANNEL if on_the_phone else None
+    try:
+        text = response_text(responses, name, channel_variant)
+    except KeyError:  # a model trained before these responses existed: the project's domain.yml has them
+        text = response_text(project_responses(), name, channel_variant)
     message: dict[str, Any] = {
-        "text": fill(response_text(responses, name, IVR_CHANNEL if on_the_phone else None), variables),
+        "text": fill(text, variables),
         "utter_action": name,
     }
     if transfer:

@@ -150,10 +150,11 @@ def chaos(tmp_path_factory) -> Iterator[Chaos]:
                     tracker_proxy, accounts_proxy, actions_port, workdir)
     from tests.scale.test_scale import trained_model
 
+    chosen = os.environ.get("BOT_CHAOS_MODEL")  # a model already trained, to work on the suite itself
     try:
         running.start_redis()
         running.start_actions()
-        model = trained_model()
+        model = Path(chosen) if chosen else trained_model()
         stack.start_rasa("rasa-a", model, lock_store)
         stack.start_rasa("rasa-b", model, lock_store)
         stack.wait_until_up()
@@ -491,7 +492,8 @@ def run_rasa_killed_mid_form(chaos: Chaos, pool: ThreadPoolExecutor, sent_log: d
     for text in (EXPIRY_QUESTION, "oui", CARD):
         list(pool.map(web, webs, repeat(text)))
     on_killed = {s for s, r in routes.items() if r[-1] == "rasa1"}
-    turns_before = rasa_metric(chaos, "assistant_turns_total")
+    survivor = chaos.stack.rasa_urls[1]
+    turns_before = metric_sum(survivor, "assistant_turns_total")
     chaos.stack.processes["rasa-a"].kill()
     killed_at = time.monotonic()
     chaos.stack.stop("rasa-a")
@@ -507,7 +509,7 @@ def run_rasa_killed_mid_form(chaos: Chaos, pool: ThreadPoolExecutor, sent_log: d
     if row.recovered != len(webs):
         missing = [s for s, a in answers.items() if not a.holds(EXPIRY_ANSWER)][:3]
         row.problems.append(f"half-filled forms did not resume: {missing} {[answers[s].texts for s in missing]}")
-    if rasa_metric(chaos, "assistant_turns_total") <= turns_before:
+    if metric_sum(survivor, "assistant_turns_total") < turns_before + len(on_killed):
         row.problems.append("the survivor's assistant_turns_total did not move")
     if "rasa1" in {r for s in webs for r in routes[s][-1:]}:
         row.problems.append("HAProxy still sent turns to the killed instance")
@@ -555,6 +557,6 @@ def test_each_fault_gets_an_answer_is_seen_and_loses_nothing(chaos):
         if users != expected:
             problems.setdefault("stored events", []).append(f"{sender}: {users} != {expected}")
         raw = json.dumps(events)
-        if "123456" in raw or CARD in raw or "1985" in raw:
+        if any(clear in raw for clear in ("123456", CARD, BIRTH, "1985-03-12", "12/03/1985")):
             problems.setdefault("in clear", []).append(sender)
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)[:6000]
