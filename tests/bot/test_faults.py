@@ -210,3 +210,26 @@ def test_the_slot_vault_with_redis_down_forgets_instead_of_stopping_the_conversa
     vault.forget("faults-vault")
     assert REGISTRY.get_sample_value("assistant_slot_vault_errors_total", {"operation": "read"}) == before + 1
     assert REGISTRY.get_sample_value("assistant_slot_vault_errors_total", {"operation": "put"}) >= 1
+
+
+def test_on_the_phone_when_the_call_centre_is_known_closed_the_caller_hears_the_number_and_no_transfer(
+        domain, monkeypatch, tmp_path):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.contact import ContactDirectory
+    from tests.contact_files import configured_contact_file
+
+    monkeypatch.setenv("BOT_CONTACT_CONFIG", str(configured_contact_file(tmp_path)))
+    sunday_night = datetime(2026, 12, 6, 3, 0, tzinfo=ZoneInfo("America/Montreal"))
+    monkeypatch.setattr(ContactDirectory, "now", lambda self: sunday_night)
+    get_settings.cache_clear()
+    try:
+        [phone] = faults.fallback_messages(domain.responses, "ivr")
+        [web] = faults.fallback_messages(domain.responses, "rest")
+    finally:
+        get_settings.cache_clear()
+    assert "custom" not in phone and phone["utter_action"] == "utter_technical_problem"
+    assert "450 961-2001" in reply_for([phone])["say"][0] and "**" not in phone["text"]
+    assert reply_for([phone])["actions"] == []
+    assert "**450 961-2001, poste 4000**" in web["text"]
