@@ -1,5 +1,5 @@
 # The two commands of README.md: `make run` and `make test`. The others are their parts.
-.PHONY: install db train browser run shell test lint pytest validate story-test eval bench scale clean
+.PHONY: install db train browser run shell test lint pytest validate story-test eval bench scale chaos clean
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -62,6 +62,13 @@ bench: db train
 scale: db train
 	@scripts/install_haproxy.sh
 	BOT_SCALE_TEST=1 $(BIN)/pytest -q tests/scale
+
+# The same layout; each fault of docs/production.md ("When a part fails") injected with conversations
+# running (action server down, slow, killed mid-request; account and tracker databases cut; Redis
+# down; a Rasa instance killed mid-form). Prints the table; a few minutes.
+chaos: db train
+	@scripts/install_haproxy.sh
+	BOT_CHAOS_TEST=1 $(BIN)/pytest -q -s tests/chaos
 
 clean:
 	rm -rf models results var/*.log

@@ -44,6 +44,8 @@ class HandoffReason(str, Enum):
     # Asked for by the phone channel (bot/channels/ivr.py): a third unclear turn, a second silence.
     UNCLEAR_SPEECH = "unclear_speech"
     SILENCE = "silence"
+    # Said by the Rasa server itself (bot/faults.py): a part it needs failed during the turn.
+    TECHNICAL_PROBLEM = "technical_problem"
 
 
 # --- Custom payloads the actions send to the phone channel (bot/channels/ivr.py reads them) ---

@@ -13,7 +13,13 @@ Rasa server (bot/ops.py serves ``/metrics`` and ``/ready`` and measures):
 - ``assistant_fallbacks_total{kind}``: ``nlu`` (``nlu_fallback``) and ``core`` (``action_default_fallback``)
 - ``assistant_escalations_total{reason}``: handoffs recorded, by ``handoff_reason`` (bot/contract.py)
 - ``assistant_action_call_errors_total{action,kind}``: a custom action Rasa could not run: ``unreachable``
-  (action server down), ``timeout``, ``http_<status>``, else the exception class
+  (action server down), ``timeout`` (past ``BOT_ACTION_TIMEOUT_SECONDS``), ``disconnected`` (killed
+  mid-request), ``http_<status>``, else the exception class; the citizen got the technical-problem
+  message (bot/faults.py)
+- ``assistant_tracker_store_errors_total{operation}``: the tracker store's database failed (``retrieve``,
+  ``save``); Rasa's fail-safe then keeps the conversation in the instance's memory (docs/production.md)
+- ``assistant_slot_vault_errors_total{operation}``: the Redis slot vault failed (``put``, ``read``,
+  ``forget``); the conversation went on, its personal values counted as expired (bot/tracker_store.py)
 - ``assistant_component_up{component}``: 1/0 per part checked by readiness (bot/health.py)
 
 Action server (installed by `install_action_server_plugin`, a Rasa SDK plugin):
@@ -72,6 +78,12 @@ FALLBACKS = Counter("assistant_fallbacks", "Fallbacks: nlu (nlu_fallback) or cor
 ESCALATIONS = Counter("assistant_escalations", "Handoffs to a person, by handoff_reason.", ["reason"])
 ACTION_CALL_ERRORS = Counter(
     "assistant_action_call_errors", "Custom actions the Rasa server could not run, by action and kind.", ["action", "kind"]
+)
+TRACKER_STORE_ERRORS = Counter(
+    "assistant_tracker_store_errors", "Tracker store operations that failed, by operation.", ["operation"]
+)
+SLOT_VAULT_ERRORS = Counter(
+    "assistant_slot_vault_errors", "Slot vault (Redis) operations that failed, by operation.", ["operation"]
 )
 COMPONENT_UP = Gauge("assistant_component_up", "1 when the part answered the last readiness check.", ["component"])
 HTTP_SECONDS = Histogram(
@@ -149,8 +161,10 @@ def action_call_error_kind(error: BaseException | None) -> str:
     for candidate in (error, cause):
         if isinstance(candidate, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
             return "timeout"
-        if isinstance(candidate, aiohttp.ClientConnectionError):
+        if isinstance(candidate, aiohttp.ClientConnectorError):
             return "unreachable"
+        if isinstance(candidate, aiohttp.ClientConnectionError):  # reset or closed once connected
+            return "disconnected"
         if isinstance(candidate, aiohttp.ClientResponseError):
             return f"http_{candidate.status}"
     if "Couldn't connect" in str(error):

@@ -4,7 +4,9 @@ Rasa 3.6 adds routes to its Sanic app only through input channels, so this is on
 credentials.yml (``bot.ops.OpsInput:``) with the URL prefix ``/``. Registering it also measures every
 HTTP request (``assistant_http_request_seconds``), every citizen message on every channel
 (``assistant_turns_total``, ``assistant_turn_seconds``: the agent's ``handle_message``, which the REST,
-socket.io and IVR channels all call) and the custom actions Rasa failed to run. Neither endpoint says
+socket.io and IVR channels all call) and the custom actions Rasa failed to run. A turn whose handling
+raises (the lock store's Redis down, say) is answered with the technical-problem message of `bot.faults`
+and counted in ``assistant_turn_errors_total``. Neither endpoint says
 anything personal, so neither needs the API token; publish neither on the internet (docs/production.md).
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import health, metrics, session, several_questions
+from bot import faults, health, metrics, session, several_questions
 
 # /metrics refreshes the readiness gauges (assistant_component_up) when older than this.
 READINESS_REFRESH_SECONDS = 15.0
@@ -50,6 +52,9 @@ def _meter_agent(agent: Any) -> None:
             result = await original(message, *args, **kwargs)
             failed = False
             return result
+        except Exception as error:  # noqa: BLE001 - the citizen is answered and the operators counted
+            await faults.answer_failed_turn(agent, message, error)
+            return None
         finally:
             metrics.record_turn(getattr(message, "input_channel", None), time.perf_counter() - started, failed)
 

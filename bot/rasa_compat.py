@@ -38,6 +38,8 @@ PRIVATE_NAMES = (
     "rasa.core.channels.rest.RestInput._extract_sender",
     "rasa.core.channels.rest.RestInput._extract_message",
     "rasa.core.channels.rest.RestInput._extract_input_channel",
+    # bot/channels/web.py: SocketOnlyOutput sends a reply to one socket instead of the conversation's room.
+    "rasa.core.channels.socketio.SocketIOOutput._send_message",
     # bot/rasa_speedups.py: replaced by a version that checks the schema once.
     "rasa.core.actions.action.RemoteAction._validate_action_result",
 )
@@ -52,6 +54,9 @@ PATCHED_NAMES = (
     "rasa.shared.core.events.BotUttered.__repr__",
     "rasa.shared.core.events.BotUttered.__str__",
     "rasa.core.agent.Agent.handle_message",
+    # bot/faults.py: a custom action that cannot run answers the citizen instead of raising.
+    "rasa.core.actions.action.RemoteAction.run",
+    "rasa.core.actions.forms.FormAction.run",
 )
 
 # Public methods of Rasa copied into a subclass with a change; their originals must be re-read on upgrade.
@@ -94,7 +99,8 @@ def require_supported(component: str) -> None:
 
 
 def apply() -> bool:
-    """Install the speed fixes of `bot.rasa_speedups` on the supported Rasa (idempotent); whether they are in.
+    """Install the speed fixes of `bot.rasa_speedups` and the fault answers of `bot.faults` on the supported
+    Rasa (idempotent); whether they are in.
 
     Called by ``bot.nlu.components`` (first component of the pipeline) and ``bot.tracker_store``, so
     every process that loads our model or our tracker store gets them before the model is loaded.
@@ -102,7 +108,8 @@ def apply() -> bool:
     if not is_supported():
         logger.error(_refusal("the speed fixes are NOT applied; Rasa runs its own, slower code paths"))
         return False
-    from bot import rasa_speedups
+    from bot import faults, rasa_speedups
 
     rasa_speedups.apply()
+    faults.install()
     return True

@@ -46,6 +46,13 @@ class Settings:
     session_secret: str = DEV_SESSION_SECRET
     identification_idle_minutes: float = 10.0
     readiness_timeout_seconds: float = 2.0
+    action_timeout_seconds: float = 8.0
+    environment: str = "production"
+
+    @property
+    def development(self) -> bool:
+        """Whether this is a developer's machine or a test set-up (``BOT_ENVIRONMENT=development``)."""
+        return self.environment == "development"
 
 
 def _env(name: str, default: str) -> str:
@@ -81,4 +88,6 @@ def get_settings() -> Settings:
         session_secret=_env("BOT_SESSION_SECRET", DEV_SESSION_SECRET),
         identification_idle_minutes=float(_env("BOT_IDENTIFICATION_IDLE_MINUTES", "10")),
         readiness_timeout_seconds=float(_env("BOT_READINESS_TIMEOUT_SECONDS", "2")),
+        action_timeout_seconds=float(_env("BOT_ACTION_TIMEOUT_SECONDS", "8")),
+        environment=_env("BOT_ENVIRONMENT", "production").lower(),
     )

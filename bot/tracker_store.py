@@ -96,29 +96,57 @@ class InMemorySlotVault:
 
 
 class RedisSlotVault:
-    """The slot vault shared by several Rasa instances: one Redis hash per conversation, with a TTL."""
+    """The slot vault shared by several Rasa instances: one Redis hash per conversation, with a TTL.
+
+    Redis down does not stop a conversation: a value that cannot be kept or read counts as expired
+    (the form asks for it again), the failure is logged by kind and counted in
+    ``assistant_slot_vault_errors_total{operation}``, and the redacted events are stored as usual.
+    """
 
     PREFIX = "bot:slot-vault:"
+    TIMEOUT_SECONDS = 2.0
 
     def __init__(self, url: str, ttl_seconds: int) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, socket_timeout=self.TIMEOUT_SECONDS,
+                                           socket_connect_timeout=self.TIMEOUT_SECONDS)
         self._ttl = ttl_seconds
 
+    @staticmethod
+    def _failed(operation: str, error: Exception) -> None:
+        metrics.SLOT_VAULT_ERRORS.labels(operation).inc()
+        logger.warning("Slot vault %s failed (%s): personal values count as expired.", operation, type(error).__name__)
+
     def put(self, sender_id: str, key: str, value: Any) -> None:
+        import redis
+
         name = self.PREFIX + sender_id
-        pipe = self._redis.pipeline()
-        pipe.hset(name, key, json.dumps(value))
-        pipe.expire(name, self._ttl)
-        pipe.execute()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.hset(name, key, json.dumps(value))
+            pipe.expire(name, self._ttl)
+            pipe.execute()
+        except redis.RedisError as error:
+            self._failed("put", error)
 
     def values(self, sender_id: str) -> dict[str, Any]:
-        raw = self._redis.hgetall(self.PREFIX + sender_id)
+        import redis
+
+        try:
+            raw = self._redis.hgetall(self.PREFIX + sender_id)
+        except redis.RedisError as error:
+            self._failed("read", error)
+            return {}
         return {key.decode(): json.loads(value) for key, value in raw.items()}
 
     def forget(self, sender_id: str) -> None:
-        self._redis.delete(self.PREFIX + sender_id)
+        import redis
+
+        try:
+            self._redis.delete(self.PREFIX + sender_id)
+        except redis.RedisError as error:
+            self._failed("forget", error)  # the values expire on their own (TTL)
 
 
 def make_slot_vault() -> SlotVault:
@@ -202,6 +230,14 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._loaded_counts.popitem(last=False)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        try:
+            return await self._retrieve_redacted(sender_id, fetch_events_from_all_sessions)
+        except sa.exc.SQLAlchemyError:
+            metrics.TRACKER_STORE_ERRORS.labels("retrieve").inc()
+            raise
+
+    async def _retrieve_redacted(self, sender_id: str, fetch_events_from_all_sessions: bool
+                                 ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
             if fetch_events_from_all_sessions:
                 rows = [row.data for row in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)]
@@ -227,6 +263,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events, redacted; keep real values of redacted slots in the vault."""
+        try:
+            await self._save_redacted(tracker)
+        except sa.exc.SQLAlchemyError:
+            metrics.TRACKER_STORE_ERRORS.labels("save").inc()
+            raise
+
+    async def _save_redacted(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):

@@ -11,6 +11,8 @@ ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 WIDGET_PORT="${WIDGET_PORT:-8080}"
 # The demo page calls Rasa from its own origin: allowed unless BOT_CORS_ORIGINS says otherwise.
 export BOT_CORS_ORIGINS="${BOT_CORS_ORIGINS:-http://127.0.0.1:$WIDGET_PORT http://localhost:$WIDGET_PORT}"
+# A developer's machine: the phone line accepts requests without BOT_IVR_TOKEN (production refuses them).
+export BOT_ENVIRONMENT="${BOT_ENVIRONMENT:-development}"
 mkdir -p var
 REDIS_HOSTPORT="${BOT_RUN_REDIS:-127.0.0.1:6379}"
 redis_up() {

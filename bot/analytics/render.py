@@ -16,6 +16,7 @@ REASON_LABELS = {
     HandoffReason.BACKEND_UNAVAILABLE.value: "Système des comptes indisponible",
     HandoffReason.UNCLEAR_SPEECH.value: "Parole mal comprise au téléphone (trois fois de suite)",
     HandoffReason.SILENCE.value: "Silence au téléphone (deux fois de suite)",
+    HandoffReason.TECHNICAL_PROBLEM.value: "Problème technique (une partie du système ne répondait pas)",
 }
 FLOW_LABELS = {flow.form: flow.label for flow in FLOWS}
 WEEKDAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")

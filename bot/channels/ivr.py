@@ -292,17 +292,25 @@ class IVRInput(InputChannel):
         settings = get_settings()
         threshold = credentials.get("confidence_threshold")
         threshold = settings.ivr_confidence_threshold if threshold is None else float(threshold)
-        return cls(threshold, settings.ivr_token)
+        if not settings.ivr_token:
+            if settings.development:
+                logger.warning("BOT_IVR_TOKEN is not set: the phone line accepts any caller (development only).")
+            else:
+                logger.error("BOT_IVR_TOKEN is not set: the phone line refuses every request (401) until it is; "
+                             "BOT_ENVIRONMENT=development accepts requests without a token.")
+        return cls(threshold, settings.ivr_token, without_token=settings.development)
 
-    def __init__(self, confidence_threshold: float = 0.5, token: str = "") -> None:
+    def __init__(self, confidence_threshold: float = 0.5, token: str = "", without_token: bool = False) -> None:
         self.confidence_threshold = confidence_threshold
         self.token = token
+        self.without_token = without_token
         self.calls = CallStates()
 
     def authorised(self, request: Request) -> bool:
-        """Whether the gateway sent the shared token (always, when no token is configured)."""
+        """Whether the gateway sent the shared token. Without a configured token: refused, except in
+        development (``BOT_ENVIRONMENT=development``), since the call id alone binds an identification."""
         if not self.token:
-            return True
+            return self.without_token
         header = request.headers.get("authorization", "")
         given = header[7:] if header.lower().startswith("bearer ") else request.args.get("token", "")
         return hmac.compare_digest(given.encode(), self.token.encode())

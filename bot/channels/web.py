@@ -8,7 +8,10 @@ check every message: a clean 4xx (REST) or a short French reply (socket.io, a re
 for what is refused, and for the rest a text without control characters or lone surrogates. They hand
 Rasa the checked message through RestInput's private ``_extract_*`` hooks, so they refuse to start on
 a Rasa release other than the one those hooks were checked on (`bot.rasa_compat`). It also joins the
-visitor's socket to its session's room, which Rasa 3.6 forgets to await with python-socketio 5.
+visitor's socket to its session's room, which Rasa 3.6 forgets to await with python-socketio 5, and only
+when the socket holds the conversation's signed client session key (bot/session.py): a second browser
+that knows a conversation id cannot listen to it; without the key, a socket gets only the replies to its
+own messages.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from sanic.request import Request
 
 from bot import rasa_compat
 from bot.channels.responses import Responses, app_responses, project_responses, response_text
+from bot.session import CLIENT_SESSION_KEY, verify_client_session
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -147,6 +151,17 @@ class GuardedRestInput(RestInput):
         return request.ctx.checked.metadata
 
 
+class SocketOnlyOutput(SocketIOOutput):
+    """Replies to the one socket that sent the message, not to the conversation's room."""
+
+    def __init__(self, sio: Any, bot_message_evt: str, sid: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sid = sid
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        await self.sio.emit(self.bot_message_evt, response, room=self.sid)
+
+
 class GuardedSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel, answering a refused message with a short French reply."""
 
@@ -173,7 +188,10 @@ class GuardedSocketIOInput(SocketIOInput):
             except InvalidInput as refused:
                 await refuse(sid, refused)
                 return
-            if self.session_persistence:
+            key = data.get(CLIENT_SESSION_KEY) if isinstance(data, dict) else None
+            if self.session_persistence and verify_client_session(key, session_id) is not None:
+                # Only a socket holding the conversation's signed key listens to its room (every reply
+                # of the conversation, live); a socket that only knows the id hears its own replies.
                 # A coroutine in python-socketio 5.x, which Rasa 3.6's own channel forgets to await.
                 joined = sio.enter_room(sid, session_id, namespace=self.namespace or "/")
                 if inspect.isawaitable(joined):
@@ -188,7 +206,9 @@ class GuardedSocketIOInput(SocketIOInput):
             except InvalidInput as refused:
                 await refuse(sid, refused)
                 return
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            keyed = verify_client_session(checked.metadata.get(CLIENT_SESSION_KEY), checked.sender_id) is not None
+            output = (SocketIOOutput(sio, self.bot_message_evt) if keyed or not self.session_persistence
+                      else SocketOnlyOutput(sio, self.bot_message_evt, sid))
             await on_new_message(
                 UserMessage(checked.text, output, checked.sender_id, input_channel=self.name(),
                             metadata=checked.metadata)

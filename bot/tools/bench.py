@@ -196,6 +196,7 @@ def make_stack(workdir: Path, env_overrides: dict[str, str] | None = None) -> St
         "BOT_DATABASE_URL": f"sqlite:///{workdir / 'accounts.db'}",
         "BOT_TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
         "BOT_RASA_API_TOKEN": API_TOKEN,
+        "BOT_ENVIRONMENT": "development",
         "PYTHONUNBUFFERED": "1",
         **(env_overrides or {}),
     })

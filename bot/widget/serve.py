@@ -7,9 +7,10 @@ Rasa's tracker with the API token (which the browser never sees), `/demo/...` th
 portal token for a demo account (only with `--demo-login`: it logs anyone in as Marie Tremblay, so
 never in production).
 
-Client sessions (bot/session.py): `POST /session` `{"sessionId": ...}` hands the widget a signed client
-session key for its conversation, which it sends with every message and which binds an identification
-to this browser; `/history/{session id}` answers only with that key (header `X-Assistant-Session`);
+Client sessions (bot/session.py): `POST /session` `{}` starts a conversation: it answers a new
+`sessionId` and the signed client session key created with it, which the widget sends with every
+message and which binds an identification to this browser; `POST /session` `{"sessionId", "key"}`
+renews the key of a conversation, and only with its current key (knowing an id is not enough); `/history/{session id}` answers only with that key (header `X-Assistant-Session`);
 `POST /session/end` `{"sessionId": ..., "key": ...}` ends the conversation on the Rasa server (a
 `restart` event: the identification and every slot are gone) for "Recommencer" and "Terminer la session".
 """
@@ -21,6 +22,7 @@ import logging
 import mimetypes
 import re
 import threading
+import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -93,14 +95,21 @@ class WidgetHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         body = self._json_body()
         session_id = body.get("sessionId") if isinstance(body, dict) else None
+        key = body.get("key") if isinstance(body, dict) else None
         if path not in ("/session", "/session/end"):
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
+        elif path == "/session" and isinstance(body, dict) and session_id is None:
+            # A new conversation: its id is chosen here and bound to the key created with it.
+            session_id = uuid.uuid4().hex
+            self._send_json(HTTPStatus.OK, {"sessionId": session_id, "key": issue_client_session(session_id)})
         elif not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
             self._send_json(HTTPStatus.BAD_REQUEST, {"error": "bad_session_id"})
-        elif path == "/session":
-            self._send_json(HTTPStatus.OK, {"key": issue_client_session(session_id)})
-        elif verify_client_session(body.get("key") if isinstance(body, dict) else None, session_id) is None:
+        elif verify_client_session(key, session_id) is None:
+            # Renewing a key or ending a conversation takes the conversation's current key: knowing
+            # its id (a shared computer's storage, a screenshot, a log) is not enough.
             self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_session_key"})
+        elif path == "/session":
+            self._send_json(HTTPStatus.OK, {"sessionId": session_id, "key": issue_client_session(session_id)})
         else:
             self._end_session(session_id)
 

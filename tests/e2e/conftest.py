@@ -125,6 +125,7 @@ def start_stack(
             "BOT_DATABASE_URL": f"sqlite:///{workdir / 'accounts.db'}",
             "BOT_TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
             "BOT_TOKEN_SECRET": get_settings().token_secret,
+            "BOT_ENVIRONMENT": "development",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -205,6 +206,7 @@ def production_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory
         "BOT_RASA_API_TOKEN": PRODUCTION_API_TOKEN,
         "BOT_IVR_TOKEN": PRODUCTION_IVR_TOKEN,
         "BOT_CORS_ORIGINS": PRODUCTION_ORIGIN,
+        "BOT_ENVIRONMENT": "production",
     }
     stack = start_stack(
         tmp_path_factory.mktemp("rasa-production"), rasa_model, extra_env=env,

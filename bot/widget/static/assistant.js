@@ -416,7 +416,7 @@
   // In "auto" mode, when the socket has never connected but the REST webhook answers, sockets are
   // taken as blocked (a proxy, a firewall) and the conversation goes on over REST. A socket that
   // was connected once keeps reconnecting by itself (the server is restarting).
-  function SocketLink(cfg, sessionId, events, fallBackToRest) {
+  function SocketLink(cfg, sessionId, sessionKey, events, fallBackToRest) {
     var socket = null;
     var stopped = false;
     var everConnected = false;
@@ -468,7 +468,9 @@
             });
             socket.on("connect", function () {
               everConnected = true;
-              socket.emit("session_request", { session_id: sessionId });
+              // With its key, the socket joins the conversation's room (the replies of every tab of this
+              // browser); without one, it gets only the replies to its own messages (bot/channels/web.py).
+              socket.emit("session_request", sessionKey ? { session_id: sessionId, client_session: sessionKey } : { session_id: sessionId });
             });
             socket.on("session_confirm", function () {
               events.online();
@@ -567,15 +569,23 @@
     });
   }
 
-  function sessionKeyFor(cfg, stored) {
+  // A new conversation takes its id from the server with its key (`fresh`); a key is renewed with the
+  // key itself: the server gives no key to whoever only knows a conversation's id.
+  function sessionKeyFor(cfg, stored, fresh) {
     if (!cfg.sessionUrl) {
       return Promise.resolve(null);
     }
     if (stored.key && stored.keyAt && Date.now() - stored.keyAt < KEY_RENEW_MS) {
       return Promise.resolve(stored.key);
     }
-    return postJson(cfg.sessionUrl, { sessionId: stored.id }).then(
+    if (!fresh && !stored.key) {
+      return Promise.resolve(null);
+    }
+    return postJson(cfg.sessionUrl, fresh ? {} : { sessionId: stored.id, key: stored.key }).then(
       function (body) {
+        if (fresh && body.sessionId) {
+          stored.id = body.sessionId;
+        }
         stored.key = body.key || null;
         stored.keyAt = Date.now();
         return stored.key;
@@ -1060,7 +1070,9 @@
         }
       }
       state.link =
-        cfg.transport === "rest" ? RestLink(cfg, state.sessionId, events) : SocketLink(cfg, state.sessionId, events, useRest);
+        cfg.transport === "rest"
+          ? RestLink(cfg, state.sessionId, events)
+          : SocketLink(cfg, state.sessionId, state.sessionKey, events, useRest);
       clearTimeout(timers.connecting);
       timers.connecting = setTimeout(function () {
         if (!state.online && ui.status.getAttribute("data-kind") === "none") {
@@ -1116,12 +1128,12 @@
           session.remove(keys.outbox);
           fresh = true;
         }
-        state.sessionId = stored.id;
-        ui.host.setAttribute("data-session", stored.id);
-        return sessionKeyFor(cfg, stored).then(function (sessionKey) {
+        return sessionKeyFor(cfg, stored, fresh).then(function (sessionKey) {
           if (sessionKey && generation === state.generation) {
             local.set(keys.session, stored);
           }
+          state.sessionId = stored.id;
+          ui.host.setAttribute("data-session", stored.id);
           state.sessionKey = sessionKey;
           return restoreHistory(fresh).then(function () {
             if (generation === state.generation) {

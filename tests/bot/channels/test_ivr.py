@@ -209,3 +209,34 @@ async def test_the_bot_receives_the_written_form_and_fillers_alone_count_as_sile
     await channel.handle(parse_turn({"call_id": "c1", "transcript": "euh un deux trois quatre cinq six"}), bot)
     assert [m.text for m in bot.received] == ["123456"]
     assert await channel.handle(parse_turn({"call_id": "c1", "transcript": "euh hum"}), bot) == said(SAY_STILL_THERE)
+
+
+class _Request:
+    def __init__(self, headers: dict | None = None, args: dict | None = None) -> None:
+        self.headers = headers or {}
+        self.args = args or {}
+
+
+@pytest.mark.parametrize("environment, without_token_accepted", [("", False), ("production", False),
+                                                                  ("development", True)])
+def test_without_a_configured_token_the_phone_line_refuses_outside_development(
+        monkeypatch, environment, without_token_accepted):
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("BOT_IVR_TOKEN", "")
+    monkeypatch.setenv("BOT_ENVIRONMENT", environment)
+    get_settings.cache_clear()
+    try:
+        channel = IVRInput.from_credentials(None)
+    finally:
+        get_settings.cache_clear()
+    # Anyone who knows or guesses a call id would otherwise speak in that call, identified.
+    assert channel.authorised(_Request()) is without_token_accepted
+
+
+def test_with_a_token_only_the_gateway_that_sends_it_is_heard(monkeypatch):
+    channel = IVRInput(token="s3cret-gateway")
+    assert channel.authorised(_Request({"authorization": "Bearer s3cret-gateway"}))
+    assert channel.authorised(_Request(args={"token": "s3cret-gateway"}))
+    assert not channel.authorised(_Request({"authorization": "Bearer guessed"}))
+    assert not channel.authorised(_Request())

@@ -15,6 +15,7 @@ from bot.session import issue_client_session, verify_client_session
 from bot.widget.serve import (
     HISTORY_LIMIT,
     SESSION_HEADER,
+    SESSION_ID,
     WidgetServer,
     make_server,
     start_in_thread,
@@ -163,16 +164,26 @@ def _post(server: WidgetServer, path: str, body: object) -> requests.Response:
     return requests.post(server.url.rstrip("/") + path, json=body, timeout=5)
 
 
-def test_a_session_key_is_issued_for_the_widgets_conversation_only(server):
-    session_id = "b" * 32
-    response = _post(server, "/session", {"sessionId": session_id})
-    assert response.status_code == 200
-    key = response.json()["key"]
-    assert verify_client_session(key, session_id)
-    assert verify_client_session(key, "c" * 32) is None
-    assert _post(server, "/session", {"sessionId": session_id}).json()["key"] != key  # a new key each time
-    for bad in ({"sessionId": "../x"}, {}, ["b" * 32]):
-        assert _post(server, "/session", bad).status_code == 400
+def test_a_new_conversation_gets_its_id_and_key_from_the_server(server):
+    first, second = _post(server, "/session", {}).json(), _post(server, "/session", {}).json()
+    assert SESSION_ID.fullmatch(first["sessionId"]) and first["sessionId"] != second["sessionId"]
+    assert verify_client_session(first["key"], first["sessionId"])
+    assert verify_client_session(first["key"], second["sessionId"]) is None
+    for bad in ({"sessionId": "../x"}, ["b" * 32]):
+        assert _post(server, "/session", bad).status_code in (400, 403)
+
+
+def test_a_second_client_knowing_only_the_id_gets_no_key_for_it(server):
+    legitimate = _post(server, "/session", {}).json()
+    session_id = legitimate["sessionId"]
+    # A second browser that read the id (a library's public computer) asks for a key, or to end it.
+    assert _post(server, "/session", {"sessionId": session_id}).status_code == 403
+    assert _post(server, "/session", {"sessionId": session_id, "key": issue_client_session("e" * 32)}).status_code == 403
+    assert _post(server, "/session/end", {"sessionId": session_id}).status_code == 403
+    # The legitimate client renews its key with the one it holds.
+    renewed = _post(server, "/session", {"sessionId": session_id, "key": legitimate["key"]})
+    assert renewed.status_code == 200 and renewed.json()["key"] != legitimate["key"]
+    assert verify_client_session(renewed.json()["key"], session_id)
 
 
 def test_the_history_needs_the_conversations_key(server):

@@ -37,9 +37,11 @@ def test_an_identification_serves_this_browser_only_and_ends_with_the_session(wi
     session = stored_session(widget)
     assert session["key"].startswith("v1." + session["id"] + ".")
 
-    # Another client that learned the conversation id, with no key or with a key of its own, gets nothing.
-    fresh_key = requests.post(widget.base_url + "session", json={"sessionId": session["id"]}, timeout=5).json()["key"]
-    for metadata in (None, {"client_session": fresh_key}):
+    # Another client that learned the conversation id gets no key for it, and with no key or with the key
+    # of a conversation of its own, gets nothing.
+    assert requests.post(widget.base_url + "session", json={"sessionId": session["id"]}, timeout=5).status_code == 403
+    own_key = requests.post(widget.base_url + "session", json={}, timeout=5).json()["key"]
+    for metadata in (None, {"client_session": own_key}):
         reply = rest(widget.rasa_url, session["id"], "À quelles activités je suis inscrite?", metadata)
         assert ACTIVITY not in reply and "Marie" not in reply and "Voulez-vous vous identifier?" in reply
     assert requests.get(widget.base_url + f"history/{session['id']}", timeout=5).status_code == 403
