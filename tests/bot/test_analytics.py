@@ -335,3 +335,34 @@ def test_a_call_the_phone_channel_handed_off_counts_as_escalated_with_its_reason
     assert dict(report.escalation_reasons) == {"unclear_speech": 1}
     assert [(h.channel, h.reason) for h in report.handoffs] == [("ivr", "unclear_speech")]
     assert "Parole mal comprise au téléphone" in to_table(report)
+
+
+def test_the_not_understood_list_reads_what_citizens_wrote_and_no_password(tmp_path):
+    """Through the redacting tracker store, as in production: ordinary words stay, passwords do not."""
+    from bot.tracker_store import InMemorySlotVault, RedactingSQLTrackerStore
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = RedactingSQLTrackerStore(domain=Domain.empty(), host=url, slot_vault=InMemorySlotVault(ttl_seconds=60))
+    ordinary = ["ok,merci", "inscription (soccer)", "soccer U12-U14 c'est quand", "bon/mauvais",
+                "camp de jour 9h-12h", "terrebonne.ca marche pas"]
+    web = Conversation("ivan", at(3, 10, 10, 0))
+    for text in ordinary:
+        web.user(text, "nlu_fallback")
+    web.user("j'ai essayé Soleil2024!", "nlu_fallback")
+    web.user("le site refuse", "password_rejected", reply="utter_password_rejected")
+    web.user("Soleil/bleu", "nlu_fallback")  # typed right after the password answer
+    asyncio.run(store.save(DialogueStateTracker.from_events("ivan", web.events)))
+    store.engine.dispose()
+
+    listed = dict(report_for(url).not_understood)
+    for text in ordinary:
+        assert normalize(text) in listed, f"{text!r} unreadable in {listed}"
+    assert "j'ai essayé [mot de passe]" in listed
+    assert "[mot de passe]" in listed
+    assert not any("soleil" in key for key in listed)
+
+
+def normalize(text: str) -> str:
+    from bot.analytics.figures import normalize_not_understood
+
+    return normalize_not_understood(text)
