@@ -12,6 +12,12 @@ session key for its conversation, which it sends with every message and which bi
 to this browser; `/history/{session id}` answers only with that key (header `X-Assistant-Session`);
 `POST /session/end` `{"sessionId": ..., "key": ...}` ends the conversation on the Rasa server (a
 `restart` event: the identification and every slot are gone) for "Recommencer" and "Terminer la session".
+
+"Est-ce que cela vous a aidé?" (bot/feedback.py), with the same key: `POST /feedback/prompt`
+`{"sessionId", "key"}` answers `{"ask": true, "topic": ...}` when the widget should put the question
+under the latest answer (and records that it was put), else `{"ask": false}`; `POST /feedback`
+`{"sessionId", "key", "topic", "helpful": "oui"|"non"}` or `{..., "reason": ...}` records the answer or
+the reason as events of the conversation, through Rasa's API (stored redacted like every event).
 """
 from __future__ import annotations
 
@@ -29,6 +35,8 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from bot.backend.api import BackendUnavailable
+from bot.channels.responses import project_responses, response_text
+from bot.feedback import FeedbackReason, Helpful, feedback_events, is_topic, topic_to_ask
 from bot.identity import make_demo_token
 from bot.session import issue_client_session, verify_client_session
 from bot.settings import get_settings
@@ -93,7 +101,7 @@ class WidgetHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         body = self._json_body()
         session_id = body.get("sessionId") if isinstance(body, dict) else None
-        if path not in ("/session", "/session/end"):
+        if path not in ("/session", "/session/end", "/feedback", "/feedback/prompt"):
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
         elif not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
             self._send_json(HTTPStatus.BAD_REQUEST, {"error": "bad_session_id"})
@@ -101,8 +109,59 @@ class WidgetHandler(BaseHTTPRequestHandler):
             self._send_json(HTTPStatus.OK, {"key": issue_client_session(session_id)})
         elif verify_client_session(body.get("key") if isinstance(body, dict) else None, session_id) is None:
             self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_session_key"})
+        elif path == "/feedback/prompt":
+            self._feedback_prompt(session_id)
+        elif path == "/feedback":
+            self._feedback(session_id, body if isinstance(body, dict) else {})
         else:
             self._end_session(session_id)
+
+    def _rasa_params(self) -> dict[str, str]:
+        return {"token": self.server.api_token} if self.server.api_token else {}
+
+    def _tracker_events(self, session_id: str) -> list[dict]:
+        """The conversation's events, read from Rasa's API (raises `requests.RequestException`, `ValueError`)."""
+        response = requests.get(
+            f"{self.server.rasa_url}/conversations/{session_id}/tracker", params=self._rasa_params(), timeout=5
+        )
+        response.raise_for_status()
+        return response.json().get("events") or []
+
+    def _append_events(self, session_id: str, events: list[dict]) -> None:
+        response = requests.post(
+            f"{self.server.rasa_url}/conversations/{session_id}/tracker/events",
+            params=self._rasa_params(), json=events, timeout=5,
+        )
+        response.raise_for_status()
+
+    def _feedback_prompt(self, session_id: str) -> None:
+        """Whether to ask "Est-ce que cela vous a aidé?" now; the question put is recorded."""
+        try:
+            topic = topic_to_ask(self._tracker_events(session_id))
+            if topic is not None:
+                self._append_events(session_id, feedback_events(asked=topic))
+        except (requests.RequestException, ValueError):
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "rasa_unavailable"})
+            return
+        self._send_json(HTTPStatus.OK, {"ask": True, "topic": topic, "texts": feedback_texts()} if topic
+                        else {"ask": False})
+
+    def _feedback(self, session_id: str, body: dict) -> None:
+        """Record an answer ("oui"/"non") or the reason of a "non", for a topic the prompt named."""
+        topic, helpful, reason = body.get("topic"), body.get("helpful"), body.get("reason")
+        valid_helpful = helpful in {item.value for item in Helpful}
+        valid_reason = reason in {item.value for item in FeedbackReason}
+        if not is_topic(topic) or valid_helpful == valid_reason:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "bad_feedback"})
+            return
+        events = feedback_events(Helpful(helpful), str(topic)) if valid_helpful else feedback_events(
+            reason=FeedbackReason(reason))
+        try:
+            self._append_events(session_id, events)
+        except requests.RequestException:
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "rasa_unavailable"})
+            return
+        self._send_json(HTTPStatus.OK, {"recorded": True})
 
     def _json_body(self) -> object:
         try:
@@ -118,13 +177,8 @@ class WidgetHandler(BaseHTTPRequestHandler):
 
     def _end_session(self, session_id: str) -> None:
         """Restart the conversation on the Rasa server: its identification and slots are gone for good."""
-        params = {"token": self.server.api_token} if self.server.api_token else {}
         try:
-            response = requests.post(
-                f"{self.server.rasa_url}/conversations/{session_id}/tracker/events",
-                params=params, json=[{"event": "restart"}], timeout=5,
-            )
-            response.raise_for_status()
+            self._append_events(session_id, [{"event": "restart"}])
         except requests.RequestException:
             self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "rasa_unavailable"})
             return
@@ -150,13 +204,8 @@ class WidgetHandler(BaseHTTPRequestHandler):
             # Only the browser that holds the conversation's client session key reads its history.
             self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_session_key"})
             return
-        params = {"token": self.server.api_token} if self.server.api_token else {}
         try:
-            response = requests.get(
-                f"{self.server.rasa_url}/conversations/{session_id}/tracker", params=params, timeout=5
-            )
-            response.raise_for_status()
-            events = response.json().get("events") or []
+            events = self._tracker_events(session_id)
         except (requests.RequestException, ValueError):
             self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "Historique indisponible."})
             return
@@ -196,6 +245,21 @@ class WidgetHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
         # The query string is left out: it is not personal here, but a habit worth keeping.
         logger.info("%s %s", self.command, urlsplit(self.path).path)
+
+
+def feedback_texts() -> dict[str, object]:
+    """What the widget shows for "Est-ce que cela vous a aidé?": responses of domain.yml."""
+    responses = project_responses()
+
+    def say(name: str) -> str:
+        return response_text(responses, name)
+
+    return {
+        "question": say("utter_feedback_question"), "yes": say("utter_feedback_yes"), "no": say("utter_feedback_no"),
+        "why": say("utter_feedback_why"), "thanks": say("utter_feedback_thanks"),
+        "reasons": [{"value": reason.value, "label": say(f"utter_feedback_reason_{reason.value}")}
+                    for reason in FeedbackReason],
+    }
 
 
 def transcript(events: list[dict]) -> list[dict]:
