@@ -46,7 +46,7 @@ TOPIC_LABELS = {
 # The assistant's answers, by the question they answer (what "déjà essayé" lists).
 ANSWER_TOPICS = {
     "utter_create_account": "ask_create_account", "utter_email_confirmation_missing": "email_confirmation_missing",
-    "utter_login": "login_problem", "utter_login_help": "login_problem", "utter_password_rules": "ask_password_rules",
+    "utter_login": "login_problem", "utter_password_rules": "ask_password_rules",
     "utter_password_rejected": "password_rejected", "action_check_password": "password_rejected",
     "utter_forgot_password": "forgot_password", "utter_link_card": "link_card", "utter_link_card_child": "link_card",
     "utter_no_card": "no_card", "utter_card_expiry": "ask_card_expiry", "action_card_expiry": "ask_card_expiry",
@@ -123,15 +123,15 @@ def feedback_tables(report: Report) -> list[tuple[str, tuple[str, ...], list[tup
     """The feedback's tables (title, headers, rows), shared by the terminal and the HTML page."""
     calls = sum(1 for record in report.feedback if record.reason == FeedbackReason.STILL_NEED_CALL.value)
     return [
-        ("« Est-ce que cela vous a aidé? »", ("Indicateur", "Valeur"), [
+        ("Est-ce que cela vous a aidé (réponses des citoyens)", ("Indicateur", "Valeur"), [
             ("Réponses des citoyens", str(len(report.feedback))),
             ("Aidés (oui)", percent(report.helpful_rate)),
-            ("« Je dois quand même appeler »", f"{calls} ({percent(report.still_need_call_rate)})"),
+            ("Je dois quand même appeler (part des réponses)", f"{calls} ({percent(report.still_need_call_rate)})"),
         ]),
         ("Aide par sujet", ("Sujet", *HELPFUL_HEADERS), helpful_rows(report.helpful_by("topic"), topic_label)),
         ("Aide par canal", ("Canal", *HELPFUL_HEADERS), helpful_rows(report.helpful_by("channel"), CHANNEL_LABELS.get)),
         ("Aide par jour", ("Jour", *HELPFUL_HEADERS), helpful_rows(report.helpful_by("day"), None)),
-        ("Sujets avec le plus de « non »", ("Sujet", *HELPFUL_HEADERS), helpful_rows(report.topics_most_no, topic_label)),
+        ("Sujets avec le plus de non", ("Sujet", *HELPFUL_HEADERS), helpful_rows(report.topics_most_no, topic_label)),
         ("Raisons des « non »", ("Raison", "Réponses"),
          [(feedback_reason_label(reason), str(count)) for reason, count in report.reasons]),
     ]
