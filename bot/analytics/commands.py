@@ -74,6 +74,8 @@ def add_review_command(sub: argparse._SubParsersAction) -> None:
     decide.add_argument("--new-answer", metavar="CLE", help="marquer le groupe : une nouvelle réponse est à écrire")
     decide.add_argument("--write", action="store_true",
                         help="écrire les exemples révisés dans data/nlu/reviewed.yml (après la vérification)")
+    review.add_argument("--out", type=Path, metavar="FICHIER",
+                        help="avec --write : fichier écrit (défaut : data/nlu/reviewed.yml du projet)")
     review.set_defaults(func=review_command)
 
 
@@ -89,12 +91,13 @@ def review_command(args: argparse.Namespace) -> int:
     path = review.decisions_path(settings.var_dir)
     decisions = review.load_decisions(path)
     if args.write:
-        result = review.write_reviewed(decisions, PROJECT_ROOT / "data" / "nlu" / "reviewed.yml")
+        out = args.out or PROJECT_ROOT / "data" / "nlu" / "reviewed.yml"
+        result = review.write_reviewed(decisions, out)
         for name, examples in sorted(result.written.items()):
             print(f"{name} : {len(examples)} exemple(s) ajouté(s)")
         for example, reason in result.refused:
             print(f"Refusé « {example} » : {reason}", file=sys.stderr)
-        print("Écrit : data/nlu/reviewed.yml (make train l'utilisera)")
+        print(f"Écrit : {out} (make train l'utilisera)")
         return 1 if result.refused else 0
     since_ts, _ = day_bounds(args.since, None, ZoneInfo(settings.timezone))
     try:

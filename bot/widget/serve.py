@@ -18,10 +18,17 @@ to this browser; `/history/{session id}` answers only with that key (header `X-A
 under the latest answer (and records that it was put), else `{"ask": false}`; `POST /feedback`
 `{"sessionId", "key", "topic", "helpful": "oui"|"non"}` or `{..., "reason": ...}` records the answer or
 the reason as events of the conversation, through Rasa's API (stored redacted like every event).
+
+The help desk's review inbox (`bot/analytics/review.py`), only when `BOT_STAFF_TOKEN` is set (else
+404): `/review` the page; `GET /review/api/groups` the groups to review and the intents to choose
+from; `POST /review/api/decide` `{"key", "decision": "intent"|"new_answer", "intent"?}`. Both API
+routes need the staff token as `Authorization: Bearer <token>` (else 403); the tracker store is read
+at `BOT_TRACKER_STORE_URL`, the decisions kept in `BOT_VAR_DIR/review.json`.
 """
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import logging
 import mimetypes
@@ -34,17 +41,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from bot.analytics import review
+from bot.analytics.store import TrackerStoreError, iter_sessions
 from bot.backend.api import BackendUnavailable
 from bot.channels.responses import project_responses, response_text
 from bot.feedback import FeedbackReason, Helpful, feedback_events, is_topic, topic_to_ask
 from bot.identity import make_demo_token
 from bot.session import issue_client_session, verify_client_session
-from bot.settings import get_settings
+from bot.settings import PROJECT_ROOT, get_settings
 
 logger = logging.getLogger(__name__)
 
 WIDGET_DIR = Path(__file__).resolve().parent
-ROOTS = {"widget": WIDGET_DIR / "static", "demo": WIDGET_DIR / "demo"}
+ROOTS = {"widget": WIDGET_DIR / "static", "demo": WIDGET_DIR / "demo", "review": WIDGET_DIR / "review"}
 DEMO_ACCOUNTS = {"marie": "marie.tremblay@example.com"}
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 HISTORY_LIMIT = 100
@@ -94,12 +103,21 @@ class WidgetHandler(BaseHTTPRequestHandler):
             self._demo_token(parse_qs(url.query).get("as", [""])[0])
         elif url.path.startswith("/history/"):
             self._history(url.path.removeprefix("/history/"))
+        elif url.path.startswith("/review") and not get_settings().staff_token:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
+        elif url.path in ("/review", "/review/"):
+            self._send_file(ROOTS["review"] / "index.html")
+        elif url.path == "/review/api/groups":
+            self._review_groups()
         else:
             self._static(url.path)
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
         path = urlsplit(self.path).path
         body = self._json_body()
+        if path == "/review/api/decide":
+            self._review_decide(body if isinstance(body, dict) else {})
+            return
         session_id = body.get("sessionId") if isinstance(body, dict) else None
         if path not in ("/session", "/session/end", "/feedback", "/feedback/prompt"):
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
@@ -115,6 +133,64 @@ class WidgetHandler(BaseHTTPRequestHandler):
             self._feedback(session_id, body if isinstance(body, dict) else {})
         else:
             self._end_session(session_id)
+
+    def _is_staff(self) -> bool:
+        """Whether the request carries the staff token (never when no token is configured)."""
+        token = get_settings().staff_token
+        header = self.headers.get("Authorization", "")
+        given = header[7:] if header.lower().startswith("bearer ") else ""
+        return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+    def _review_state(self) -> tuple[list, dict]:
+        """The groups of the tracker store and the decisions taken (raises `TrackerStoreError`)."""
+        settings = get_settings()
+        groups = review.group(review.candidates(iter_sessions(settings.tracker_store_url)))
+        return groups, review.load_decisions(review.decisions_path(settings.var_dir))
+
+    def _review_groups(self) -> None:
+        if not self._is_staff():
+            self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_staff_token"})
+            return
+        try:
+            groups, decisions = self._review_state()
+        except TrackerStoreError:
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "tracker_store_unavailable"})
+            return
+        self._send_json(HTTPStatus.OK, {
+            "groups": [item.as_dict() for item in review.inbox(groups, decisions)],
+            "decided": len(decisions),
+            "intents": review.trainable_intents(PROJECT_ROOT / "domain.yml"),
+        })
+
+    def _review_decide(self, body: dict) -> None:
+        if not get_settings().staff_token:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
+            return
+        if not self._is_staff():
+            self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_staff_token"})
+            return
+        try:
+            decision = review.Decision(body.get("decision"))
+            groups, _ = self._review_state()
+        except ValueError:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "bad_decision"})
+            return
+        except TrackerStoreError:
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "tracker_store_unavailable"})
+            return
+        item = next((g for g in groups if g.key == body.get("key")), None)
+        if item is None:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "unknown_group"})
+            return
+        intent = body.get("intent") if decision is review.Decision.INTENT else None
+        try:
+            review.decide(review.decisions_path(get_settings().var_dir), item, decision,
+                          intent if isinstance(intent, str) else None,
+                          review.trainable_intents(PROJECT_ROOT / "domain.yml"))
+        except review.ReviewError:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "unknown_intent"})
+            return
+        self._send_json(HTTPStatus.OK, {"decided": item.key, "count": item.count})
 
     def _rasa_params(self) -> dict[str, str]:
         return {"token": self.server.api_token} if self.server.api_token else {}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -40,7 +41,8 @@ def store_url(tmp_path) -> str:
     for sender, events in CONVERSATIONS.items():
         tracker = DialogueStateTracker.from_events(
             sender, [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"), *events])
-        asyncio.run(store.save(tracker))
+        with ThreadPoolExecutor(1) as pool:  # a thread of its own: the browser tests' loop may run in this one
+            pool.submit(asyncio.run, store.save(tracker)).result()
     store.engine.dispose()
     return url
 
@@ -78,7 +80,7 @@ def test_ordinary_examples_pass_the_check():
 @pytest.fixture
 def settings_for(monkeypatch, tmp_path, store_url):
     monkeypatch.setenv("BOT_TRACKER_STORE_URL", store_url)
-    monkeypatch.setenv("BOT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setattr("bot.settings.VAR_DIR", tmp_path / "var")  # read once at import from BOT_VAR_DIR
     get_settings.cache_clear()
     yield tmp_path / "var"
     get_settings.cache_clear()

@@ -214,3 +214,23 @@ def test_the_feedback_words_are_the_domains_responses():
     assert texts["question"] == "Est-ce que cela vous a aidé?"
     assert [reason["label"] for reason in texts["reasons"]] == [
         "Pas la bonne réponse", "Pas clair", "Je dois quand même appeler"]
+
+
+def test_the_review_inbox_is_off_without_a_staff_token_and_closed_without_it(server, monkeypatch):
+    from bot.settings import get_settings
+
+    monkeypatch.delenv("BOT_STAFF_TOKEN", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert _get(server, "/review").status_code == 404
+        assert _get(server, "/review/review.js").status_code == 404
+        assert _post(server, "/review/api/decide", {"key": "x", "decision": "new_answer"}).status_code == 404
+        monkeypatch.setenv("BOT_STAFF_TOKEN", "le-jeton")
+        get_settings.cache_clear()
+        assert _get(server, "/review").status_code == 200
+        assert _get(server, "/review/api/groups").status_code == 403
+        wrong = requests.get(server.url + "review/api/groups", headers={"Authorization": "Bearer autre"}, timeout=5)
+        assert wrong.status_code == 403
+        assert _post(server, "/review/api/decide", {"key": "x", "decision": "new_answer"}).status_code == 403
+    finally:
+        get_settings.cache_clear()
