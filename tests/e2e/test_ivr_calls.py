@@ -133,7 +133,7 @@ def test_rest_format_route_for_jambonz(rasa_server):
 
 def test_before_hanging_up_one_skippable_question_and_the_answer_is_stored(rasa_server):
     call(rasa_server, "ivr-feedback", "c'est quoi les règles pour le mot de passe", confidence=0.92)
-    bye = call(rasa_server, "ivr-feedback", "parfait merci au revoir", confidence=0.9)
+    bye = call(rasa_server, "ivr-feedback", "c'est beau merci au revoir", confidence=0.9)
     assert "est-ce que cela vous a aidé" in said(bye) and bye["actions"] == []
     answer = call(rasa_server, "ivr-feedback", "ouais pas mal", confidence=0.9)
     assert answer == {"call_id": "ivr-feedback", "say": ["Merci de votre réponse. Au revoir!"],
@@ -146,5 +146,5 @@ def test_before_hanging_up_one_skippable_question_and_the_answer_is_stored(rasa_
                         ("feedback", {"helpful": "oui", "topic": "ask_password_rules"})]
 
     call(rasa_server, "ivr-feedback-silent", "c'est quoi les règles pour le mot de passe", confidence=0.92)
-    call(rasa_server, "ivr-feedback-silent", "merci au revoir", confidence=0.9)
+    call(rasa_server, "ivr-feedback-silent", "c'est beau merci au revoir", confidence=0.9)
     assert call(rasa_server, "ivr-feedback-silent", "")["actions"] == [{"type": "hangup"}], "silence skips"
