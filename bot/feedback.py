@@ -69,7 +69,6 @@ class _Turn:
     intent: str | None
     topic: str | None = None  # set when a guide answer or the end of a flow followed
     asked: bool = False  # the question was put after it
-    answered: bool = False
 
 
 def _session_events(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -110,8 +109,6 @@ def _turns(events: list[Mapping[str, Any]]) -> tuple[list[_Turn], set[str], bool
             elif slot == FEEDBACK_ASKED_SLOT and turns:
                 turns[-1].asked = True
             elif slot == FEEDBACK_SLOT and isinstance(event.get("value"), dict):
-                if turns:
-                    turns[-1].answered = True
                 answered_topics.add(str(event["value"].get("topic")))
     return turns, answered_topics, handed_off
 
