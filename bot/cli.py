@@ -20,9 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--minutes", type=int, default=60, help="durée de validité (défaut : 60)")
     token.set_defaults(func=_token)
     # Help-desk deflection report (bot/analytics/commands.py).
-    from bot.analytics.commands import add_report_command
+    from bot.analytics.commands import add_report_command, add_review_command
 
     add_report_command(sub)
+    # The help desk's review inbox, and its reviewed examples back into training (bot/analytics/review.py).
+    add_review_command(sub)
     # Replay of recorded conversations through the trained model (bot/tools/replay.py).
     from bot.tools.replay import add_replay_command
 

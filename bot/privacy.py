@@ -6,7 +6,13 @@ What is redacted, and by what:
 - dates (numeric, "12 mars 1985", spoken "douze mars mille neuf cent ...") -> ``[date]``
 - phone numbers (North American shapes, with or without area code) -> ``[téléphone]``
 - email addresses (also spoken: "... arobase ... point com") -> ``[courriel]``
-- anything the password check sees (`bot.policy.password.password_spans`) -> ``[mot de passe]``
+- passwords (`bot.policy.password.password_spans`) -> ``[mot de passe]``: strictly (any token mixing
+  letters with digits or symbols) where a password is expected — a message that speaks of a password
+  or whose intent is one of `PASSWORD_INTENTS` (the password check), the message that answers one of
+  the assistant's password answers, log lines, and the bot's own texts; in other messages only a token
+  that still looks like a password once ordinary punctuation and numbers with units are read as such,
+  so that "ok,merci", "bon/mauvais", "(soccer)" or "9h-12h" stay readable in the help desk's report
+- a value under a password key of a payload or of metadata (`PASSWORD_KEYS`), whatever it looks like
 - signed tokens (JWT) in message metadata -> ``[jeton]``
 
 The city's own public numbers and email (config/contact.yml) are not personal and stay.
@@ -65,6 +71,16 @@ SECRET_KEYS = {"token", "jwt", "authorization", "access_token", "id_token", "cli
 PASSWORD_KEYS = {"password", "passwd", "mot_de_passe", "motdepasse", "mdp"}
 
 MIN_CARD_DIGITS = 5
+
+# Intents of messages about a password (the password check reads the password typed in them).
+PASSWORD_INTENTS = frozenset({"ask_password_rules", "password_rejected", "forgot_password", "login_problem"})
+# A message that speaks of a password: its password-like tokens are read strictly.
+_SPEAKS_OF_PASSWORD = re.compile(r"mots?\s*de\s*passe|\bmdp\b|pass\s*word|\bpasswd\b|\bpassword", re.IGNORECASE)
+
+
+def expects_password(action_name: str | None) -> bool:
+    """Whether the citizen's next message may hold a password: the assistant's last action spoke of one."""
+    return bool(action_name) and "password" in str(action_name)
 
 _SPOKEN_EMAIL = re.compile(
     r"[\w.\-]+(?:\s+(?:point|tiret)\s+[\w\-]+)*\s+(?:arobase|at)\s+[\w\-]+(?:\s+point\s+[\w\-]+)+",
@@ -172,11 +188,15 @@ def _classify_digit_run(run: str) -> Kind | None:
     return None
 
 
-def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> list[Span]:
+def find_spans(
+    text: str, *, passwords: bool = True, log_line: bool = False, password_expected: bool = False
+) -> list[Span]:
     """The personal spans of ``text``, without overlaps, in order.
 
     ``passwords``: also look for password-like tokens (texts people typed).
     ``log_line``: a log line; code-like tokens (snake_case names, paths) are not passwords.
+    ``password_expected``: a password may be in ``text``: password-like tokens are read strictly (a
+    text that speaks of a password, and a log line, always are).
     """
     taken: list[Span] = [(m.start(), m.end(), Kind.PASSWORD) for m in _PLACEHOLDER.finditer(text)]
     if log_line:
@@ -205,7 +225,9 @@ def find_spans(text: str, *, passwords: bool = True, log_line: bool = False) -> 
     for match in _PASSWORD_CONTEXT.finditer(text):
         add(match.start("value"), match.end("value"), Kind.PASSWORD)
     if passwords:
-        for start, end in _log_password_spans(text) if log_line else password_spans(text):
+        strict = password_expected or bool(_SPEAKS_OF_PASSWORD.search(text))
+        spans = _log_password_spans(text) if log_line else password_spans(text, strict=strict)
+        for start, end in spans:
             token = text[start:end]
             core = token.strip(_WRAPPERS)
             if core:
@@ -235,11 +257,12 @@ def _log_password_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def redact_text(text: str, *, passwords: bool = True, log_line: bool = False) -> str:
-    """``text`` with every personal span replaced by its placeholder."""
+def redact_text(text: str, *, passwords: bool = True, log_line: bool = False, password_expected: bool = False) -> str:
+    """``text`` with every personal span replaced by its placeholder (``password_expected``: see `find_spans`)."""
     if not text:
         return text
-    for start, end, kind in reversed(find_spans(text, passwords=passwords, log_line=log_line)):
+    spans = find_spans(text, passwords=passwords, log_line=log_line, password_expected=password_expected)
+    for start, end, kind in reversed(spans):
         text = text[:start] + kind.value + text[end:]
     return text
 
@@ -255,9 +278,9 @@ def _deep(value: Any, redact: Callable[[str], str]) -> Any:
     return value
 
 
-def _typed_text(text: str) -> str:
+def _typed_text(text: str, password_expected: bool = False) -> str:
     """A text a person typed or said: every detector, passwords included."""
-    return redact_text(text)
+    return redact_text(text, password_expected=password_expected)
 
 
 _INTENT_PAYLOAD = re.compile(r"/(?P<intent>[a-z_]+)(?P<rest>.*)", re.DOTALL)
@@ -283,13 +306,15 @@ def _payload_entities(rest: str) -> str:
     return _structured_text(_JSON_PAIR.sub(pair, rest))
 
 
-def _user_text(text: str, intent: Any) -> str:
+def _user_text(text: str, intent: Any, password_expected: bool = False) -> str:
     """A user message: a button's payload (``/link_card``), which Rasa recognised as that intent of the
-    domain, keeps its intent name and its entity names; any other message is typed text."""
+    domain, keeps its intent name and its entity names; any other message is typed text, read strictly
+    for passwords when one is expected or when its intent is about a password."""
     match = _INTENT_PAYLOAD.fullmatch(text)
-    if match and isinstance(intent, dict) and intent.get("name") == match.group("intent"):
+    name = intent.get("name") if isinstance(intent, dict) else None
+    if match and name == match.group("intent"):
         return "/" + match.group("intent") + _payload_entities(match.group("rest"))
-    return _typed_text(text)
+    return _typed_text(text, password_expected or name in PASSWORD_INTENTS)
 
 
 # Strings of structured data found to hold nothing personal. Bot answers, button titles and payloads
@@ -334,17 +359,17 @@ def redact_slot_value(name: str, value: Any) -> Any:
     return _redact_metadata(value)
 
 
-def _redact_entities(entities: Iterable[Any]) -> list[Any]:
+def _redact_entities(entities: Iterable[Any], password_expected: bool = False) -> list[Any]:
     redacted = []
     for entity in entities:
         if not isinstance(entity, dict):
-            redacted.append(_deep(entity, _typed_text))
+            redacted.append(_deep(entity, lambda text: _typed_text(text, password_expected)))
             continue
         entity = dict(entity)
         kind = PERSONAL_ENTITIES.get(str(entity.get("entity")))
         for key in ("value", "text"):
             if key in entity and entity[key] is not None:
-                entity[key] = kind.value if kind else _deep(entity[key], _typed_text)
+                entity[key] = kind.value if kind else _deep(entity[key], lambda t: _typed_text(t, password_expected))
         redacted.append(entity)
     return redacted
 
@@ -360,23 +385,34 @@ def _redact_metadata(metadata: Any) -> Any:
     return _deep(metadata, _structured_text)
 
 
-def redact_event(event: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a serialised Rasa event with its personal data replaced by placeholders."""
+def redact_event(event: dict[str, Any], *, password_expected: bool = False) -> dict[str, Any]:
+    """A copy of a serialised Rasa event with its personal data replaced by placeholders.
+
+    ``password_expected``: a user event answering the assistant's words about a password
+    (`expects_password` of the last action); its text is then read strictly for passwords.
+    """
     event = copy.deepcopy(event)
     kind = event.get("event")
     parse_data: dict[str, Any] = event["parse_data"] if isinstance(event.get("parse_data"), dict) else {}
+    if kind == "user":
+        intent = parse_data.get("intent")
+        password_expected = (
+            password_expected
+            or (isinstance(intent, dict) and intent.get("name") in PASSWORD_INTENTS)
+            or bool(_SPEAKS_OF_PASSWORD.search(str(event.get("text") or "")))
+        )
     if isinstance(event.get("text"), str):
-        event["text"] = (_user_text(event["text"], parse_data.get("intent")) if kind == "user"
+        event["text"] = (_user_text(event["text"], parse_data.get("intent"), password_expected) if kind == "user"
                          else _structured_text(event["text"]))
     if kind == "user" and parse_data:
         if isinstance(parse_data.get("text"), str):
-            parse_data["text"] = _user_text(parse_data["text"], parse_data.get("intent"))
+            parse_data["text"] = _user_text(parse_data["text"], parse_data.get("intent"), password_expected)
         if isinstance(parse_data.get("entities"), list):
-            parse_data["entities"] = _redact_entities(parse_data["entities"])
+            parse_data["entities"] = _redact_entities(parse_data["entities"], password_expected)
         if parse_data.get("metadata"):
             parse_data["metadata"] = _redact_metadata(parse_data["metadata"])
     if isinstance(event.get("entities"), list):
-        event["entities"] = _redact_entities(event["entities"])
+        event["entities"] = _redact_entities(event["entities"], password_expected)
     if kind == "slot" and "value" in event:
         event["value"] = redact_slot_value(str(event.get("name", "")), event["value"])
     for key in ("metadata", "data"):

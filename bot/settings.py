@@ -42,6 +42,7 @@ class Settings:
     max_message_chars: int = 2000
     ivr_confidence_threshold: float = 0.5
     ivr_token: str = ""
+    staff_token: str = ""  # the review inbox (bot/widget/serve.py, /review): empty = the inbox is off
     backend: str = "sqlalchemy"
     session_secret: str = DEV_SESSION_SECRET
     identification_idle_minutes: float = 10.0
@@ -84,6 +85,7 @@ def get_settings() -> Settings:
         max_message_chars=int(_env("BOT_MAX_MESSAGE_CHARS", "2000")),
         ivr_confidence_threshold=float(_env("BOT_IVR_CONFIDENCE_THRESHOLD", "0.5")),
         ivr_token=_env("BOT_IVR_TOKEN", ""),
+        staff_token=_env("BOT_STAFF_TOKEN", ""),
         backend=_env("BOT_BACKEND", "sqlalchemy"),
         session_secret=_env("BOT_SESSION_SECRET", DEV_SESSION_SECRET),
         identification_idle_minutes=float(_env("BOT_IDENTIFICATION_IDLE_MINUTES", "10")),

@@ -38,13 +38,14 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot import metrics, rasa_compat
-from bot.privacy import install_log_redaction, redact_event, slot_kind
+from bot.privacy import expects_password, install_log_redaction, redact_event, slot_kind
 from bot.settings import get_settings
 
 install_log_redaction()
@@ -216,6 +217,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self.slot_vault = slot_vault if slot_vault is not None else make_slot_vault()
         # Events of the latest session loaded per conversation, for the next save (see the module doc).
         self._loaded_counts: OrderedDict[str, int] = OrderedDict()
+        # Trackers being saved, for the password context of the events streamed to the broker.
+        self._saving: dict[str, DialogueStateTracker] = {}
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         self.engine: sa.engine.Engine
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
@@ -270,12 +273,17 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             raise
 
     async def _save_redacted(self, tracker: DialogueStateTracker) -> None:
-        await self.stream_events(tracker)
+        self._saving[tracker.sender_id] = tracker
+        try:
+            await self.stream_events(tracker)
+        finally:
+            self._saving.pop(tracker.sender_id, None)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
+            new_events = list(self._additional_events(session, tracker))
+            for event, password_expected in _with_password_context(tracker, new_events):
                 data = event.as_dict()
                 metrics.record_event(data)
-                stored = redact_event(data)
+                stored = redact_event(data, password_expected=password_expected)
                 if data.get("event") == "slot" and stored.get("value") != data.get("value"):
                     self.slot_vault.put(tracker.sender_id, _slot_key(data), data.get("value"))
                 session.add(
@@ -300,8 +308,26 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
         """Publish new events to the event broker, redacted like the stored ones."""
-        for event in new_events:
-            event_broker.publish({"sender_id": sender_id, **redact_event(event.as_dict())})
+        tracker = self._saving.get(sender_id)
+        for event, password_expected in _with_password_context(tracker, new_events):
+            event_broker.publish({"sender_id": sender_id, **redact_event(event.as_dict(),
+                                                                          password_expected=password_expected)})
+
+
+def _with_password_context(
+    tracker: DialogueStateTracker | None, new_events: list[Event]
+) -> Iterator[tuple[Event, bool]]:
+    """Each new event with whether a password may be in it: a user message right after the assistant
+    spoke of passwords (`bot.privacy.expects_password` of its last action before listening)."""
+    last_action: str | None = None
+    if tracker is not None:  # the new events are the tracker's last ones
+        for event in itertools.islice(tracker.events, max(0, len(tracker.events) - len(new_events))):
+            if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
+                last_action = event.action_name
+    for event in new_events:
+        yield event, isinstance(event, UserUttered) and expects_password(last_action)
+        if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
+            last_action = event.action_name
 
 
 def purge_conversations(engine: sa.engine.Engine, older_than_days: int, now: datetime | None = None) -> int:

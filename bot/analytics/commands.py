@@ -57,3 +57,79 @@ def report_command(args: argparse.Namespace) -> int:
     out.write_text(text, encoding="utf-8")
     print(f"Rapport écrit : {out}")
     return 0
+
+
+WHY_LABELS = {"not_understood": "non compris", "low_confidence": "compris avec peu de confiance",
+              "rated_no": "suivi d'un « non »"}
+
+
+def add_review_command(sub: argparse._SubParsersAction) -> None:
+    """Register `review`: the help desk's inbox of messages to review (bot/analytics/review.py)."""
+    review = sub.add_parser("review", help="boîte de révision : messages non compris, peu sûrs ou suivis d'un « non »")
+    review.add_argument("--since", type=_day, metavar="DATE", help="premier jour inclus, AAAA-MM-JJ (heure locale)")
+    review.add_argument("--format", choices=("table", "json"), default="table")
+    decide = review.add_mutually_exclusive_group()
+    decide.add_argument("--assign", nargs=2, metavar=("CLE", "INTENTION"), help="associer le groupe à une intention")
+    decide.add_argument("--off-topic", metavar="CLE", help="marquer le groupe hors sujet (out_of_scope)")
+    decide.add_argument("--new-answer", metavar="CLE", help="marquer le groupe : une nouvelle réponse est à écrire")
+    decide.add_argument("--write", action="store_true",
+                        help="écrire les exemples révisés dans data/nlu/reviewed.yml (après la vérification)")
+    review.add_argument("--out", type=Path, metavar="FICHIER",
+                        help="avec --write : fichier écrit (défaut : data/nlu/reviewed.yml du projet)")
+    review.set_defaults(func=review_command)
+
+
+def review_command(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.analytics import review
+    from bot.analytics.figures import day_bounds
+    from bot.analytics.store import TrackerStoreError, iter_sessions
+    from bot.settings import PROJECT_ROOT, get_settings
+
+    settings = get_settings()
+    path = review.decisions_path(settings.var_dir)
+    decisions = review.load_decisions(path)
+    if args.write:
+        out = args.out or PROJECT_ROOT / "data" / "nlu" / "reviewed.yml"
+        result = review.write_reviewed(decisions, out)
+        for name, examples in sorted(result.written.items()):
+            print(f"{name} : {len(examples)} exemple(s) ajouté(s)")
+        for example, reason in result.refused:
+            print(f"Refusé « {example} » : {reason}", file=sys.stderr)
+        print(f"Écrit : {out} (make train l'utilisera)")
+        return 1 if result.refused else 0
+    since_ts, _ = day_bounds(args.since, None, ZoneInfo(settings.timezone))
+    try:
+        groups = review.group(review.candidates(iter_sessions(settings.tracker_store_url, since_ts)))
+    except TrackerStoreError as error:
+        print(f"Erreur : impossible de lire le magasin des conversations ({error}).", file=sys.stderr)
+        return 1
+    chosen = args.assign[0] if args.assign else args.off_topic or args.new_answer
+    if chosen:
+        item = next((g for g in groups if g.key == chosen), None)
+        if item is None:
+            print(f"Erreur : aucun groupe « {chosen} » dans la boîte.", file=sys.stderr)
+            return 2
+        decision = review.Decision.NEW_ANSWER if args.new_answer else review.Decision.INTENT
+        intent: str | None = args.assign[1] if args.assign else (review.OUT_OF_SCOPE if args.off_topic else None)
+        try:
+            review.decide(path, item, decision, intent, review.trainable_intents(PROJECT_ROOT / "domain.yml"))
+        except review.ReviewError:
+            print(f"Erreur : « {intent} » n'est pas une intention de l'assistant.", file=sys.stderr)
+            return 2
+        print(f"Groupe {chosen} ({item.count} message(s)) : {intent or 'nouvelle réponse à écrire'}")
+        return 0
+    pending = review.inbox(groups, decisions)
+    if args.format == "json":
+        print(json.dumps([g.as_dict() for g in pending], ensure_ascii=False, indent=2))
+        return 0
+    print(f"Boîte de révision : {len(pending)} groupe(s) à réviser, {len(decisions)} décision(s) prise(s)")
+    for item in pending:
+        why = ", ".join(f"{WHY_LABELS.get(name, name)} {count}" for name, count in item.why.most_common())
+        print(f"\n[{item.key}] {item.count} × « {item.text} »  ({why})")
+        for other in list(item.texts)[1:5]:
+            print(f"    aussi : « {other} »")
+    if pending:
+        print("\nDécider : --assign CLE INTENTION, --off-topic CLE ou --new-answer CLE ; puis --write.")
+    return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from bot.contract import (
     HANDOFF_TRIED_SLOT,
     HandoffReason,
 )
+from bot.feedback import FEEDBACK_REASON_SLOT, FEEDBACK_SLOT, FeedbackReason, Helpful
 from bot.privacy import redact_text
 
 REQUEST_HUMAN_INTENT = "request_human"
@@ -141,6 +142,67 @@ def handoffs_of(events: Iterable[dict], channel: str, tz: ZoneInfo) -> list[Hand
     return records
 
 
+@dataclass(frozen=True)
+class Feedback:
+    """A citizen's answer to "Est-ce que cela vous a aidé?", with the reason given after a "non"."""
+
+    time: datetime
+    channel: str
+    topic: str
+    helpful: bool
+    reason: str | None = None
+
+
+def feedback_of(events: Iterable[dict], channel: str, tz: ZoneInfo) -> list[Feedback]:
+    """The feedback of one session, from its `feedback` and `feedback_reason` slot events (bot/feedback.py).
+
+    A reason belongs to the latest "non" before it.
+    """
+    records: list[Feedback] = []
+    for event in events:
+        if event.get("event") != "slot":
+            continue
+        value = event.get("value")
+        if event.get("name") == FEEDBACK_SLOT and isinstance(value, dict) and value.get("helpful") in (
+                Helpful.YES.value, Helpful.NO.value):
+            records.append(Feedback(datetime.fromtimestamp(float(event.get("timestamp") or 0.0), tz), channel,
+                                    str(value.get("topic") or "autre"), value["helpful"] == Helpful.YES.value))
+        elif (event.get("name") == FEEDBACK_REASON_SLOT and value in {r.value for r in FeedbackReason}
+              and records and not records[-1].helpful):
+            last = records[-1]
+            records[-1] = Feedback(last.time, last.channel, last.topic, last.helpful, str(value))
+    return records
+
+
+@dataclass
+class Helpfulness:
+    """Answers to "Est-ce que cela vous a aidé?" for one topic, channel or day."""
+
+    key: str
+    yes: int = 0
+    no: int = 0
+
+    @property
+    def answers(self) -> int:
+        return self.yes + self.no
+
+    @property
+    def rate(self) -> float | None:
+        return self.yes / self.answers if self.answers else None
+
+
+def helpfulness(records: Iterable[Feedback], key: Callable[[Feedback], str]) -> list[Helpfulness]:
+    """Answers grouped by ``key``, in the order of the keys."""
+    groups: dict[str, Helpfulness] = {}
+    for record in records:
+        group = groups.setdefault(key(record), Helpfulness(key(record)))
+        if record.helpful:
+            group.yes += 1
+        else:
+            group.no += 1
+    return [groups[name] for name in sorted(groups)]
+
+
 @dataclass
 class Flow:
     """A guided flow (a Rasa form): how often it started and how often the citizen finished it."""
@@ -207,6 +269,33 @@ class Report:
     days: list[Day] = field(default_factory=list)
     not_understood: list[tuple[str, int]] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+
+    def helpful_by(self, what: str) -> list[Helpfulness]:
+        """Answers by ``topic``, ``channel`` or ``day`` (local)."""
+        keys: dict[str, Callable[[Feedback], str]] = {
+            "topic": lambda r: r.topic, "channel": lambda r: r.channel, "day": lambda r: r.time.date().isoformat()}
+        return helpfulness(self.feedback, keys[what])
+
+    @property
+    def topics_most_no(self) -> list[Helpfulness]:
+        """Topics with at least one "non", most "non" first."""
+        return sorted((group for group in self.helpful_by("topic") if group.no), key=lambda g: (-g.no, g.key))
+
+    @property
+    def reasons(self) -> list[tuple[str, int]]:
+        """Reasons given after a "non", most frequent first."""
+        return Counter(r.reason for r in self.feedback if r.reason).most_common()
+
+    @property
+    def still_need_call_rate(self) -> float | None:
+        """Share of the answers that say "je dois quand même appeler": the call was not deflected."""
+        calls = sum(1 for r in self.feedback if r.reason == FeedbackReason.STILL_NEED_CALL.value)
+        return calls / len(self.feedback) if self.feedback else None
+
+    @property
+    def helpful_rate(self) -> float | None:
+        return sum(1 for r in self.feedback if r.helpful) / len(self.feedback) if self.feedback else None
 
     @property
     def containment_rate(self) -> float | None:
@@ -271,6 +360,7 @@ def build_report(
         else:
             report.contained += 1
         report.handoffs.extend(handoffs_of(session.events, session_channel, tz))
+        report.feedback.extend(feedback_of(session.events, session_channel, tz))
         started, completed = flows_of(session.events)
         flows_started.update(started)
         flows_completed.update(completed)
@@ -298,6 +388,7 @@ def build_report(
     ]
     report.not_understood = not_understood.most_common(TOP_NOT_UNDERSTOOD)
     report.handoffs.sort(key=lambda handoff: handoff.time)
+    report.feedback.sort(key=lambda record: record.time)
     if days:
         first, last = min(days), max(days)
         report.days = [days.get(first + timedelta(n), Day(first + timedelta(n))) for n in range((last - first).days + 1)]

@@ -7,10 +7,13 @@ from bot.analytics.figures import Report
 from bot.analytics.render import (
     CHANNEL_LABELS,
     WEEKDAYS,
+    feedback_tables,
     flow_label,
     percent,
     period_label,
     reason_label,
+    topic_label,
+    tried_label,
 )
 
 TOP_INTENTS = 10
@@ -193,9 +196,12 @@ def to_html(report: Report) -> str:
         ("Transferts consignés", _table(
             ("Quand", "Canal", "Raison", "Sujet", "Déjà essayé"),
             [(handoff.time.strftime("%Y-%m-%d %H:%M"), CHANNEL_LABELS[handoff.channel],
-              reason_label(handoff.reason), handoff.topic or "–", ", ".join(handoff.tried) or "–")
+              reason_label(handoff.reason), topic_label(handoff.topic),
+              tried_label(handoff.tried))
              for handoff in report.handoffs], set())),
     ]
+    sections += [(title, _table(headers, rows, set(range(1, len(headers)))))
+                 for title, headers, rows in feedback_tables(report)]
     section_html = "".join(f"<section><h2>{escape(title)}</h2>{content}</section>" for title, content in sections)
     return (
         "<!DOCTYPE html>\n"

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 
-from bot.analytics.figures import Report
+from bot.analytics.figures import Helpfulness, Report
 from bot.contract import FLOWS, HandoffReason
+from bot.feedback import FeedbackReason
 
 CHANNEL_LABELS = {"web": "Web (clavardage)", "ivr": "Téléphone (RVI)", "autre": "Autre"}
 REASON_LABELS = {
@@ -19,6 +21,57 @@ REASON_LABELS = {
     HandoffReason.TECHNICAL_PROBLEM.value: "Problème technique (une partie du système ne répondait pas)",
 }
 FLOW_LABELS = {flow.form: flow.label for flow in FLOWS}
+# What a citizen asked about (an intent, or a handoff topic), in the help desk's words.
+TOPIC_LABELS = {
+    "ask_create_account": "Créer un compte",
+    "email_confirmation_missing": "Courriel de confirmation non reçu",
+    "login_problem": "Problème de connexion",
+    "ask_password_rules": "Règles du mot de passe",
+    "password_rejected": "Mot de passe refusé",
+    "forgot_password": "Mot de passe oublié",
+    "link_card": "Lier la Carte Accès Terrebonne",
+    "no_card": "Pas de Carte Accès Terrebonne",
+    "ask_card_expiry": "Expiration de la carte",
+    "ask_card_renewal": "Renouvellement de la carte",
+    "ask_family_file": "Dossier familial",
+    "ask_profile": "Profil du citoyen",
+    "ask_amount_due": "Montant dû",
+    "ask_registrations": "Inscriptions aux activités",
+    "request_human": "Parler à une personne",
+    "ask_contact": "Joindre le centre d'appels",
+    "ask_hours": "Heures d'ouverture",
+    "ask_in_person": "Service en personne",
+    "identify": "Identification",
+    "autre": "Autre",
+}
+# The assistant's answers, by the question they answer (what "déjà essayé" lists).
+ANSWER_TOPICS = {
+    "utter_create_account": "ask_create_account", "utter_email_confirmation_missing": "email_confirmation_missing",
+    "utter_login": "login_problem", "utter_password_rules": "ask_password_rules",
+    "utter_password_rejected": "password_rejected", "action_check_password": "password_rejected",
+    "utter_forgot_password": "forgot_password", "utter_link_card": "link_card", "utter_link_card_child": "link_card",
+    "utter_no_card": "no_card", "utter_card_expiry": "ask_card_expiry", "action_card_expiry": "ask_card_expiry",
+    "utter_card_expiry_family": "ask_card_expiry", "utter_card_renewal": "ask_card_renewal",
+    "utter_family_file": "ask_family_file", "utter_family_children": "ask_family_file", "utter_profile": "ask_profile",
+    "action_profile": "ask_profile", "utter_amount_due": "ask_amount_due", "action_amount_due": "ask_amount_due",
+    "utter_registrations": "ask_registrations", "action_registrations": "ask_registrations",
+    "utter_contact": "ask_contact", "utter_hours": "ask_hours", "action_hours_now": "ask_hours",
+    "utter_in_person": "ask_in_person",
+}  # fmt: skip
+STEP_LABELS = {
+    "utter_default": "Message non compris (demande de reformuler)",
+    "utter_fallback_call_centre": "Message non compris (coordonnées du centre d'appels)",
+    "utter_out_of_scope": "Question hors sujet",
+    "utter_greet": "Salutation",
+    "utter_inform_received": "Renseignements donnés hors d'un parcours",
+    "action_identification_declined": "Identification refusée",
+    "action_escalate": "Transfert à une personne",
+}
+FEEDBACK_REASON_LABELS = {
+    FeedbackReason.WRONG_ANSWER.value: "Pas la bonne réponse",
+    FeedbackReason.UNCLEAR.value: "Pas clair",
+    FeedbackReason.STILL_NEED_CALL.value: "Je dois quand même appeler",
+}
 WEEKDAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 BAR_WIDTH = 30
 
@@ -29,6 +82,60 @@ def reason_label(reason: str) -> str:
 
 def flow_label(name: str) -> str:
     return FLOW_LABELS.get(name, name)
+
+
+def topic_label(name: str | None) -> str:
+    """A topic (an intent, a flow's form or a handoff topic) in the help desk's words."""
+    if not name:
+        return "–"
+    return TOPIC_LABELS.get(name) or FLOW_LABELS.get(name) or name
+
+
+def step_label(name: str) -> str:
+    """Something the assistant already tried (a response, an action, a flow), in the help desk's words."""
+    for item in FLOWS:
+        asks = {f"action_ask_{slot.name}" for slot in item.slots} | {slot.ask for slot in item.slots}
+        if name in {item.form, item.submit, item.validation} | asks:
+            return f"Parcours « {item.label} »"
+    if name in ANSWER_TOPICS:
+        return f"Réponse « {topic_label(ANSWER_TOPICS[name])} »"
+    return STEP_LABELS.get(name, name)
+
+
+def tried_label(tried: list[str]) -> str:
+    """What was already tried, in the help desk's words, each step once."""
+    return ", ".join(dict.fromkeys(step_label(step) for step in tried)) or "–"
+
+
+def feedback_reason_label(reason: str) -> str:
+    return FEEDBACK_REASON_LABELS.get(reason, reason)
+
+
+def helpful_rows(groups: list[Helpfulness], label: Callable[[str], object] | None) -> list[tuple[str, ...]]:
+    """Rows of answers (name, answers, oui, non, share helped), the key named by ``label``."""
+    return [(str(label(g.key) if label else g.key), str(g.answers), str(g.yes), str(g.no), percent(g.rate))
+            for g in groups]
+
+
+HELPFUL_HEADERS = ("Réponses", "Oui", "Non", "Aidé")
+
+
+def feedback_tables(report: Report) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
+    """The feedback's tables (title, headers, rows), shared by the terminal and the HTML page."""
+    calls = sum(1 for record in report.feedback if record.reason == FeedbackReason.STILL_NEED_CALL.value)
+    return [
+        ("Est-ce que cela vous a aidé (réponses des citoyens)", ("Indicateur", "Valeur"), [
+            ("Réponses des citoyens", str(len(report.feedback))),
+            ("Aidés (oui)", percent(report.helpful_rate)),
+            ("Je dois quand même appeler (part des réponses)", f"{calls} ({percent(report.still_need_call_rate)})"),
+        ]),
+        ("Aide par sujet", ("Sujet", *HELPFUL_HEADERS), helpful_rows(report.helpful_by("topic"), topic_label)),
+        ("Aide par canal", ("Canal", *HELPFUL_HEADERS), helpful_rows(report.helpful_by("channel"), CHANNEL_LABELS.get)),
+        ("Aide par jour", ("Jour", *HELPFUL_HEADERS), helpful_rows(report.helpful_by("day"), None)),
+        ("Sujets avec le plus de non", ("Sujet", *HELPFUL_HEADERS), helpful_rows(report.topics_most_no, topic_label)),
+        ("Raisons des « non »", ("Raison", "Réponses"),
+         [(feedback_reason_label(reason), str(count)) for reason, count in report.reasons]),
+    ]
 
 
 def percent(rate: float | None) -> str:
@@ -144,14 +251,23 @@ def to_table(report: Report) -> str:
                 handoff.time.strftime("%Y-%m-%d %H:%M"),
                 CHANNEL_LABELS[handoff.channel],
                 reason_label(handoff.reason),
-                handoff.topic or "–",
-                ", ".join(handoff.tried) or "–",
+                topic_label(handoff.topic),
+                tried_label(handoff.tried),
             )
             for handoff in report.handoffs
         ],
         ("Quand", "Canal", "Raison", "Sujet", "Déjà essayé"),
     )
+    lines += feedback_sections(report)
     return "\n".join(lines) + "\n"
+
+
+def feedback_sections(report: Report) -> list[str]:
+    """"Est-ce que cela vous a aidé?": overall, by topic, channel and day, the topics with most "non", reasons."""
+    lines: list[str] = []
+    for title, headers, rows in feedback_tables(report):
+        lines += _section(title, rows, headers)
+    return lines
 
 
 def to_dict(report: Report) -> dict:
@@ -189,9 +305,20 @@ def to_dict(report: Report) -> dict:
         "not_understood": [{"text": text, "count": count} for text, count in report.not_understood],
         "handoffs": [
             {"time": handoff.time.isoformat(), "channel": handoff.channel, "reason": handoff.reason,
-             "topic": handoff.topic, "tried": handoff.tried}
+             "topic": handoff.topic, "topic_label": topic_label(handoff.topic), "tried": handoff.tried,
+             "tried_labels": list(dict.fromkeys(step_label(step) for step in handoff.tried))}
             for handoff in report.handoffs
         ],
+        "feedback": {
+            "answers": len(report.feedback),
+            "helpful_rate": report.helpful_rate,
+            "still_need_call_rate": report.still_need_call_rate,
+            "reasons": [{"reason": reason, "answers": count} for reason, count in report.reasons],
+            **{f"by_{what}": [{what: g.key, "yes": g.yes, "no": g.no, "helpful_rate": g.rate}
+                              for g in report.helpful_by(what)] for what in ("topic", "channel", "day")},
+            "topics_most_no": [{"topic": g.key, "label": topic_label(g.key), "no": g.no, "answers": g.answers}
+                               for g in report.topics_most_no],
+        },
     }
 
 

@@ -3,6 +3,11 @@
 The channel answers a silent or unclear turn itself (a reprompt: a response of domain.yml), and after a
 second silence or a third unclear turn asks Rasa to hand the caller to a person (`bot.handoff`): the
 escalation action then records the handoff and decides the transfer, as for every other handoff.
+
+Before hanging up after a goodbye, it asks once "est-ce que cela vous a aidé?" about the call's latest
+answer (`bot.feedback`), unless the call was handed to a person: "oui"/"non" (or 1/2 on the keypad) is
+recorded as events of the conversation and the call ends; silence ends it without an answer; anything
+else goes on as an ordinary turn.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -24,6 +29,7 @@ from bot.channels.responses import Responses, app_responses, project_responses, 
 from bot.channels.web import clean_text
 from bot.contact import spoken_email
 from bot.contract import IVR_COLLECT_DIGITS_KEY, IVR_TRANSFER_KEY, HandoffReason
+from bot.feedback import feedback_events, last_topic, spoken_answer, was_handed_off
 from bot.handoff import handoff_request
 from bot.nlu.normalize import normalize
 from bot.policy.phones import spoken_phone
@@ -40,6 +46,9 @@ MAX_CALLS_REMEMBERED = 10_000
 SAY_REPEAT = "utter_ivr_repeat"
 SAY_KEYPAD_OR_AGENT = "utter_ivr_keypad_or_agent"
 SAY_STILL_THERE = "utter_ivr_still_there"
+SAY_FEEDBACK_QUESTION = "utter_feedback_question"
+SAY_FEEDBACK_THANKS = "utter_feedback_thanks"
+HANGUP = {"type": "hangup"}
 
 
 class BadRequest(ValueError):
@@ -201,6 +210,8 @@ class CallState:
 
     unclear: int = 0
     silent: int = 0
+    feedback_topic: str | None = None  # the question was just put, about this topic
+    feedback_asked: bool = False
 
 
 @dataclass
@@ -258,6 +269,37 @@ def channel_step(turn: Turn, state: CallState, threshold: float) -> ChannelStep 
 
 
 # --- the Rasa channel ---------------------------------------------------------------------
+
+class ConversationEvents(Protocol):
+    """Reads and appends events of a conversation (the Rasa server's tracker store, with its lock)."""
+
+    async def read(self, sender_id: str) -> list[dict[str, Any]]: ...
+
+    async def append(self, sender_id: str, events: list[dict[str, Any]]) -> None: ...
+
+
+class AgentEvents:
+    """`ConversationEvents` of the Rasa server's agent: its tracker store, under its lock store."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def read(self, sender_id: str) -> list[dict[str, Any]]:
+        agent = self.app.ctx.agent
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        return [event.as_dict() for event in tracker.events] if tracker else []
+
+    async def append(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        from rasa.server import update_conversation_with_events
+        from rasa.shared.core.events import Event
+
+        agent = self.app.ctx.agent
+        async with agent.lock_store.lock(sender_id):
+            tracker = await update_conversation_with_events(
+                sender_id, agent.processor, agent.domain, [Event.from_parameters(event) for event in events]
+            )
+            await agent.tracker_store.save(tracker)
+
 
 class IVROutput(OutputChannel):
     """Collects the bot's messages of one turn, whole (with the response name)."""
@@ -332,7 +374,7 @@ class IVRInput(InputChannel):
                 return response.json({"error": str(error)}, status=400)
             except Exception:  # noqa: BLE001 - sanic raises its own error on a body that is not JSON
                 return response.json({"error": "the body must be valid JSON"}, status=400)
-            reply = await self.handle(turn, on_new_message, app_responses(request.app))
+            reply = await self.handle(turn, on_new_message, app_responses(request.app), AgentEvents(request.app))
             return response.json({"call_id": turn.call_id, **reply})
 
         @ivr_webhook.route("/rest", methods=["POST"])
@@ -349,7 +391,7 @@ class IVRInput(InputChannel):
                 return response.json({"error": str(error)}, status=400)
             except Exception:  # noqa: BLE001 - sanic raises its own error on a body that is not JSON
                 return response.json({"error": "the body must be valid JSON"}, status=400)
-            reply = await self.handle(turn, on_new_message, app_responses(request.app))
+            reply = await self.handle(turn, on_new_message, app_responses(request.app), AgentEvents(request.app))
             return response.json(rest_messages(turn.call_id, reply))
 
         return ivr_webhook
@@ -359,19 +401,26 @@ class IVRInput(InputChannel):
         turn: Turn,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         responses: Responses | None = None,
+        conversation: ConversationEvents | None = None,
     ) -> dict:
         """Answer one turn: the channel's own reprompt, or the bot's reply made speakable.
 
         ``responses``: the domain's responses the reprompts are read from (the project's domain.yml by
-        default). A handoff is asked of Rasa like any message, so the escalation records and decides it.
+        default). ``conversation``: where the feedback question's answer is recorded (without it, the
+        question is not asked). A handoff is asked of Rasa like any message, so the escalation records and decides it.
         The transcript is normalized here already (the NLU pipeline does it again, harmlessly): the
         tracker, the redaction of personal data and the forms then see "123456", not "un deux trois…".
         """
         turn = replace(turn, transcript=normalize(turn.transcript).strip())
         state = self.calls.get(turn.call_id)
+        responses = responses or project_responses()
+        if state.feedback_topic is not None and conversation is not None:
+            answered = await self._feedback_answer(turn, state, responses, conversation)
+            if answered is not None:
+                return answered
         step = channel_step(turn, state, self.confidence_threshold)
         if step is not None and step.say:
-            said = response_text(responses or project_responses(), step.say, CHANNEL)
+            said = response_text(responses, step.say, CHANNEL)
             return {"say": [speakable(said)[0]], "actions": []}
         collector = IVROutput()
         if step is not None and step.handoff:
@@ -382,6 +431,37 @@ class IVRInput(InputChannel):
             message = UserMessage(turn.keyed_digits or turn.transcript, collector, turn.call_id, input_channel=CHANNEL)
         await on_new_message(message)
         reply = reply_for(collector.messages)
+        if reply["actions"] == [HANGUP] and conversation is not None and not state.feedback_asked:
+            reply = await self._ask_feedback(turn.call_id, state, reply, responses, conversation)
         if any(action["type"] in {"transfer", "hangup"} for action in reply["actions"]):
             self.calls.forget(turn.call_id)
         return reply
+
+    async def _ask_feedback(
+        self, call_id: str, state: CallState, reply: dict, responses: Responses, conversation: ConversationEvents
+    ) -> dict:
+        """Instead of hanging up: the question about the call's latest answer, once, never after a handoff."""
+        state.feedback_asked = True
+        events = await conversation.read(call_id)
+        topic = last_topic(events)
+        if topic is None or was_handed_off(events):
+            return reply
+        await conversation.append(call_id, feedback_events(asked=topic))
+        state.feedback_topic = topic
+        question = speakable(response_text(responses, SAY_FEEDBACK_QUESTION, CHANNEL))[0]
+        return {"say": [*reply["say"], question], "actions": []}
+
+    async def _feedback_answer(
+        self, turn: Turn, state: CallState, responses: Responses, conversation: ConversationEvents
+    ) -> dict | None:
+        """The caller's answer to the question: recorded, then the call ends; None when it is another turn."""
+        topic, state.feedback_topic = state.feedback_topic, None
+        helpful = spoken_answer(turn.transcript, turn.keyed_digits)
+        if helpful is None and (turn.transcript or turn.keyed_digits):
+            return None  # not an answer: the caller goes on talking to the assistant
+        self.calls.forget(turn.call_id)
+        if helpful is None:
+            return {"say": [], "actions": [{**HANGUP}]}  # silence: skipped
+        await conversation.append(turn.call_id, feedback_events(helpful, topic))
+        thanks = speakable(response_text(responses, SAY_FEEDBACK_THANKS, CHANNEL))[0]
+        return {"say": [thanks], "actions": [{**HANGUP}]}

@@ -134,9 +134,49 @@ def _token_looks_like_password(token: str) -> bool:
     return has_digit or has_symbol
 
 
-def password_spans(text: str) -> list[tuple[int, int]]:
-    """The (start, end) spans of ``text`` that look like a password, in order, without overlaps."""
-    spans = {(m.start(), m.end()) for m in _TOKEN.finditer(text) if _token_looks_like_password(m.group())}
+# Ordinary writing, outside a place where a password is expected: punctuation people put between
+# words ("ok,merci", "bon/mauvais", "terrebonne.ca", "(soccer)", "**urgent**") and numbers with
+# their unit ("9h-12h", "3-5ans", "U12") are not passwords.
+_ORDINARY_EDGES = "#*(/[" + _QUOTES
+_ORDINARY_SEPARATORS = re.compile(r"[,;:/().…\[\]*\-'’]+")
+_NUMBER_WITH_UNIT = re.compile(
+    r"\d+(?:h\d{0,2}|e|er|re|ère|ème|ieme|ième|ans?|mois|min|km|m|kg|\$|am|pm)?|[A-Za-z]{1,2}\d{1,3}",
+    re.IGNORECASE,
+)
+
+
+def _ordinary_piece(piece: str) -> bool:
+    """A piece of a token between ordinary separators: a word, a number, a number with its unit."""
+    return piece.isalpha() or piece.isdigit() or bool(_NUMBER_WITH_UNIT.fullmatch(piece))
+
+
+def _token_looks_like_password_in_ordinary_text(token: str) -> bool:
+    """A token of ordinary writing that still looks like a password.
+
+    Either one of its pieces mixes letters with digits or with symbols people do not write between
+    words ("abc123", "P@ssw0rd", "Hiver#2026x"), or the whole token has the shape of the guide's
+    passwords: upper and lower case letters and digits ("Soleil-2024").
+    """
+    core = _core(token).lstrip(_ORDINARY_EDGES).rstrip(_TRAILING_PUNCTUATION + "*+]")
+    if len(core) < MIN_DETECTED_LENGTH or _EMAIL.match(core) or _URL.match(core):
+        return False
+    if not any(c.isalpha() for c in core):
+        return False
+    if not all(_ordinary_piece(piece) for piece in _ORDINARY_SEPARATORS.split(core) if piece):
+        return True
+    return any(c.isupper() for c in core) and any(c.islower() for c in core) and any(c.isdigit() for c in core)
+
+
+def password_spans(text: str, *, strict: bool = True) -> list[tuple[int, int]]:
+    """The (start, end) spans of ``text`` that look like a password, in order, without overlaps.
+
+    ``strict`` (where a password is expected: the password check, a message about a password): any
+    token mixing letters with digits or symbols. Otherwise (ordinary writing) only tokens that still
+    look like a password once ordinary punctuation and numbers with units are read as such. A word
+    right after "mot de passe est" is a password either way.
+    """
+    looks = _token_looks_like_password if strict else _token_looks_like_password_in_ordinary_text
+    spans = {(m.start(), m.end()) for m in _TOKEN.finditer(text) if looks(m.group())}
     for match in _CONTEXT.finditer(text):
         word = match.group("candidate")
         if _is_candidate(word):

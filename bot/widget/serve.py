@@ -13,10 +13,23 @@ message and which binds an identification to this browser; `POST /session` `{"se
 renews the key of a conversation, and only with its current key (knowing an id is not enough); `/history/{session id}` answers only with that key (header `X-Assistant-Session`);
 `POST /session/end` `{"sessionId": ..., "key": ...}` ends the conversation on the Rasa server (a
 `restart` event: the identification and every slot are gone) for "Recommencer" and "Terminer la session".
+
+"Est-ce que cela vous a aidé?" (bot/feedback.py), with the same key: `POST /feedback/prompt`
+`{"sessionId", "key"}` answers `{"ask": true, "topic": ...}` when the widget should put the question
+under the latest answer (and records that it was put), else `{"ask": false}`; `POST /feedback`
+`{"sessionId", "key", "topic", "helpful": "oui"|"non"}` or `{..., "reason": ...}` records the answer or
+the reason as events of the conversation, through Rasa's API (stored redacted like every event).
+
+The help desk's review inbox (`bot/analytics/review.py`), only when `BOT_STAFF_TOKEN` is set (else
+404): `/review` the page; `GET /review/api/groups` the groups to review and the intents to choose
+from; `POST /review/api/decide` `{"key", "decision": "intent"|"new_answer", "intent"?}`. Both API
+routes need the staff token as `Authorization: Bearer <token>` (else 403); the tracker store is read
+at `BOT_TRACKER_STORE_URL`, the decisions kept in `BOT_VAR_DIR/review.json`.
 """
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import logging
 import mimetypes
@@ -30,15 +43,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from bot.analytics import review
+from bot.analytics.store import TrackerStoreError, iter_sessions
 from bot.backend.api import BackendUnavailable
+from bot.channels.responses import project_responses, response_text
+from bot.feedback import FeedbackReason, Helpful, feedback_events, is_topic, topic_to_ask
 from bot.identity import make_demo_token
 from bot.session import issue_client_session, verify_client_session
-from bot.settings import get_settings
+from bot.settings import PROJECT_ROOT, get_settings
 
 logger = logging.getLogger(__name__)
 
 WIDGET_DIR = Path(__file__).resolve().parent
-ROOTS = {"widget": WIDGET_DIR / "static", "demo": WIDGET_DIR / "demo"}
+ROOTS = {"widget": WIDGET_DIR / "static", "demo": WIDGET_DIR / "demo", "review": WIDGET_DIR / "review"}
 DEMO_ACCOUNTS = {"marie": "marie.tremblay@example.com"}
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 HISTORY_LIMIT = 100
@@ -88,15 +105,24 @@ class WidgetHandler(BaseHTTPRequestHandler):
             self._demo_token(parse_qs(url.query).get("as", [""])[0])
         elif url.path.startswith("/history/"):
             self._history(url.path.removeprefix("/history/"))
+        elif url.path.startswith("/review") and not get_settings().staff_token:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
+        elif url.path in ("/review", "/review/"):
+            self._send_file(ROOTS["review"] / "index.html")
+        elif url.path == "/review/api/groups":
+            self._review_groups()
         else:
             self._static(url.path)
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
         path = urlsplit(self.path).path
         body = self._json_body()
+        if path == "/review/api/decide":
+            self._review_decide(body if isinstance(body, dict) else {})
+            return
         session_id = body.get("sessionId") if isinstance(body, dict) else None
         key = body.get("key") if isinstance(body, dict) else None
-        if path not in ("/session", "/session/end"):
+        if path not in ("/session", "/session/end", "/feedback", "/feedback/prompt"):
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
         elif path == "/session" and isinstance(body, dict) and session_id is None:
             # A new conversation: its id is chosen here and bound to the key created with it.
@@ -110,8 +136,117 @@ class WidgetHandler(BaseHTTPRequestHandler):
             self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_session_key"})
         elif path == "/session":
             self._send_json(HTTPStatus.OK, {"sessionId": session_id, "key": issue_client_session(session_id)})
+        elif path == "/feedback/prompt":
+            self._feedback_prompt(session_id)
+        elif path == "/feedback":
+            self._feedback(session_id, body if isinstance(body, dict) else {})
         else:
             self._end_session(session_id)
+
+    def _is_staff(self) -> bool:
+        """Whether the request carries the staff token (never when no token is configured)."""
+        token = get_settings().staff_token
+        header = self.headers.get("Authorization", "")
+        given = header[7:] if header.lower().startswith("bearer ") else ""
+        return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+    def _review_state(self) -> tuple[list, dict]:
+        """The groups of the tracker store and the decisions taken (raises `TrackerStoreError`)."""
+        settings = get_settings()
+        groups = review.group(review.candidates(iter_sessions(settings.tracker_store_url)))
+        return groups, review.load_decisions(review.decisions_path(settings.var_dir))
+
+    def _review_groups(self) -> None:
+        if not self._is_staff():
+            self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_staff_token"})
+            return
+        try:
+            groups, decisions = self._review_state()
+        except TrackerStoreError:
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "tracker_store_unavailable"})
+            return
+        self._send_json(HTTPStatus.OK, {
+            "groups": [item.as_dict() for item in review.inbox(groups, decisions)],
+            "decided": len(decisions),
+            "intents": review.trainable_intents(PROJECT_ROOT / "domain.yml"),
+        })
+
+    def _review_decide(self, body: dict) -> None:
+        if not get_settings().staff_token:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found"})
+            return
+        if not self._is_staff():
+            self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_staff_token"})
+            return
+        try:
+            decision = review.Decision(body.get("decision"))
+            groups, _ = self._review_state()
+        except ValueError:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "bad_decision"})
+            return
+        except TrackerStoreError:
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "tracker_store_unavailable"})
+            return
+        item = next((g for g in groups if g.key == body.get("key")), None)
+        if item is None:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "unknown_group"})
+            return
+        intent = body.get("intent") if decision is review.Decision.INTENT else None
+        try:
+            review.decide(review.decisions_path(get_settings().var_dir), item, decision,
+                          intent if isinstance(intent, str) else None,
+                          review.trainable_intents(PROJECT_ROOT / "domain.yml"))
+        except review.ReviewError:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "unknown_intent"})
+            return
+        self._send_json(HTTPStatus.OK, {"decided": item.key, "count": item.count})
+
+    def _rasa_params(self) -> dict[str, str]:
+        return {"token": self.server.api_token} if self.server.api_token else {}
+
+    def _tracker_events(self, session_id: str) -> list[dict]:
+        """The conversation's events, read from Rasa's API (raises `requests.RequestException`, `ValueError`)."""
+        response = requests.get(
+            f"{self.server.rasa_url}/conversations/{session_id}/tracker", params=self._rasa_params(), timeout=5
+        )
+        response.raise_for_status()
+        return response.json().get("events") or []
+
+    def _append_events(self, session_id: str, events: list[dict]) -> None:
+        response = requests.post(
+            f"{self.server.rasa_url}/conversations/{session_id}/tracker/events",
+            params=self._rasa_params(), json=events, timeout=5,
+        )
+        response.raise_for_status()
+
+    def _feedback_prompt(self, session_id: str) -> None:
+        """Whether to ask "Est-ce que cela vous a aidé?" now; the question put is recorded."""
+        try:
+            topic = topic_to_ask(self._tracker_events(session_id))
+            if topic is not None:
+                self._append_events(session_id, feedback_events(asked=topic))
+        except (requests.RequestException, ValueError):
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "rasa_unavailable"})
+            return
+        self._send_json(HTTPStatus.OK, {"ask": True, "topic": topic, "texts": feedback_texts()} if topic
+                        else {"ask": False})
+
+    def _feedback(self, session_id: str, body: dict) -> None:
+        """Record an answer ("oui"/"non") or the reason of a "non", for a topic the prompt named."""
+        topic, helpful, reason = body.get("topic"), body.get("helpful"), body.get("reason")
+        valid_helpful = helpful in {item.value for item in Helpful}
+        valid_reason = reason in {item.value for item in FeedbackReason}
+        if not is_topic(topic) or valid_helpful == valid_reason:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "bad_feedback"})
+            return
+        events = feedback_events(Helpful(helpful), str(topic)) if valid_helpful else feedback_events(
+            reason=FeedbackReason(reason))
+        try:
+            self._append_events(session_id, events)
+        except requests.RequestException:
+            self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "rasa_unavailable"})
+            return
+        self._send_json(HTTPStatus.OK, {"recorded": True})
 
     def _json_body(self) -> object:
         try:
@@ -127,13 +262,8 @@ class WidgetHandler(BaseHTTPRequestHandler):
 
     def _end_session(self, session_id: str) -> None:
         """Restart the conversation on the Rasa server: its identification and slots are gone for good."""
-        params = {"token": self.server.api_token} if self.server.api_token else {}
         try:
-            response = requests.post(
-                f"{self.server.rasa_url}/conversations/{session_id}/tracker/events",
-                params=params, json=[{"event": "restart"}], timeout=5,
-            )
-            response.raise_for_status()
+            self._append_events(session_id, [{"event": "restart"}])
         except requests.RequestException:
             self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "rasa_unavailable"})
             return
@@ -159,13 +289,8 @@ class WidgetHandler(BaseHTTPRequestHandler):
             # Only the browser that holds the conversation's client session key reads its history.
             self._send_json(HTTPStatus.FORBIDDEN, {"error": "bad_session_key"})
             return
-        params = {"token": self.server.api_token} if self.server.api_token else {}
         try:
-            response = requests.get(
-                f"{self.server.rasa_url}/conversations/{session_id}/tracker", params=params, timeout=5
-            )
-            response.raise_for_status()
-            events = response.json().get("events") or []
+            events = self._tracker_events(session_id)
         except (requests.RequestException, ValueError):
             self._send_json(HTTPStatus.BAD_GATEWAY, {"error": "Historique indisponible."})
             return
@@ -205,6 +330,21 @@ class WidgetHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
         # The query string is left out: it is not personal here, but a habit worth keeping.
         logger.info("%s %s", self.command, urlsplit(self.path).path)
+
+
+def feedback_texts() -> dict[str, object]:
+    """What the widget shows for "Est-ce que cela vous a aidé?": responses of domain.yml."""
+    responses = project_responses()
+
+    def say(name: str) -> str:
+        return response_text(responses, name)
+
+    return {
+        "question": say("utter_feedback_question"), "yes": say("utter_feedback_yes"), "no": say("utter_feedback_no"),
+        "why": say("utter_feedback_why"), "thanks": say("utter_feedback_thanks"),
+        "reasons": [{"value": reason.value, "label": say(f"utter_feedback_reason_{reason.value}")}
+                    for reason in FeedbackReason],
+    }
 
 
 def transcript(events: list[dict]) -> list[dict]:

@@ -335,3 +335,98 @@ def test_a_call_the_phone_channel_handed_off_counts_as_escalated_with_its_reason
     assert dict(report.escalation_reasons) == {"unclear_speech": 1}
     assert [(h.channel, h.reason) for h in report.handoffs] == [("ivr", "unclear_speech")]
     assert "Parole mal comprise au téléphone" in to_table(report)
+
+
+def test_the_not_understood_list_reads_what_citizens_wrote_and_no_password(tmp_path):
+    """Through the redacting tracker store, as in production: ordinary words stay, passwords do not."""
+    from bot.tracker_store import InMemorySlotVault, RedactingSQLTrackerStore
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = RedactingSQLTrackerStore(domain=Domain.empty(), host=url, slot_vault=InMemorySlotVault(ttl_seconds=60))
+    ordinary = ["ok,merci", "inscription (soccer)", "soccer U12-U14 c'est quand", "bon/mauvais",
+                "camp de jour 9h-12h", "terrebonne.ca marche pas"]
+    web = Conversation("ivan", at(3, 10, 10, 0))
+    for text in ordinary:
+        web.user(text, "nlu_fallback")
+    web.user("j'ai essayé Soleil2024!", "nlu_fallback")
+    web.user("le site refuse", "password_rejected", reply="utter_password_rejected")
+    web.user("Soleil/bleu", "nlu_fallback")  # typed right after the password answer
+    asyncio.run(store.save(DialogueStateTracker.from_events("ivan", web.events)))
+    store.engine.dispose()
+
+    listed = dict(report_for(url).not_understood)
+    for text in ordinary:
+        assert normalize(text) in listed, f"{text!r} unreadable in {listed}"
+    assert "j'ai essayé [mot de passe]" in listed
+    assert "[mot de passe]" in listed
+    assert not any("soleil" in key for key in listed)
+
+
+def normalize(text: str) -> str:
+    from bot.analytics.figures import normalize_not_understood
+
+    return normalize_not_understood(text)
+
+
+# --- "Est-ce que cela vous a aidé?" and handoffs in the help desk's words ---
+
+def rated(sender: str, when: float, channel: str, intent: str, answer: str, helpful: str, reason: str | None = None):
+    conversation = Conversation(sender, when, channel=channel).user("question", intent, reply=answer)
+    events = [SlotSet("feedback_asked", intent), SlotSet("feedback", {"helpful": helpful, "topic": intent})]
+    if reason:
+        events.append(SlotSet("feedback_reason", reason))
+    conversation.action("action_listen", *events)
+    return conversation
+
+
+@pytest.fixture(scope="module")
+def feedback_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("feedback") / "tracker.db"
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    conversations = [
+        rated("f1", at(3, 10, 9), "rest", "ask_password_rules", "utter_password_rules", "oui"),
+        rated("f2", at(3, 10, 10), "rest", "ask_password_rules", "utter_password_rules", "non", "unclear"),
+        rated("f3", at(3, 10, 11), "ivr", "ask_hours", "action_hours_now", "non", "still_need_call"),
+        rated("f4", at(3, 11, 9), "socketio", "ask_hours", "action_hours_now", "non", "wrong_answer"),
+        rated("f5", at(3, 11, 10), "ivr", "ask_hours", "action_hours_now", "oui"),
+        rated("f6", at(3, 11, 11), "rest", "link_card", "utter_link_card", "non"),
+    ]
+    handed = Conversation("f7", at(3, 11, 12)).user("ça marche pas", "login_problem", reply="utter_login")
+    handed.user("un agent", "request_human", reply=None)
+    handed.action("action_escalate", *handoff("request_human", "login_problem",
+                                              ["utter_default", "link_card_form", "action_link_card_submit", "utter_login"]))
+    for conversation in [*conversations, handed]:
+        asyncio.run(store.save(DialogueStateTracker.from_events(conversation.sender, conversation.events)))
+    store.engine.dispose()
+    return f"sqlite:///{path}"
+
+
+def test_helpfulness_by_topic_channel_and_day(feedback_url):
+    report = report_for(feedback_url)
+    assert len(report.feedback) == 6
+    by_topic = {g.key: (g.yes, g.no) for g in report.helpful_by("topic")}
+    assert by_topic == {"ask_password_rules": (1, 1), "ask_hours": (1, 2), "link_card": (0, 1)}
+    assert {g.key: (g.yes, g.no) for g in report.helpful_by("channel")} == {"web": (1, 3), "ivr": (1, 1)}
+    assert {g.key: (g.yes, g.no) for g in report.helpful_by("day")} == {"2026-03-10": (1, 2), "2026-03-11": (1, 2)}
+    assert [g.key for g in report.topics_most_no] == ["ask_hours", "ask_password_rules", "link_card"]
+    assert report.still_need_call_rate == pytest.approx(1 / 6)
+    assert dict(report.reasons) == {"unclear": 1, "still_need_call": 1, "wrong_answer": 1}
+    assert report_for(feedback_url, channel="ivr").helpful_rate == pytest.approx(1 / 2)
+
+
+def test_the_report_says_it_in_the_help_desks_words(feedback_url):
+    report = report_for(feedback_url)
+    table = to_table(report)
+    assert re.search(r"Heures d'ouverture +3 +1 +2 +33,3", table)
+    assert re.search(r"Je dois quand même appeler \(part des réponses\) +1 \(16,7", table)
+    assert "Sujets avec le plus de non" in table and "Pas clair" in table
+    handoff_line = next(line for line in table.splitlines() if line.startswith("2026-03-11 12:"))
+    assert "Problème de connexion" in handoff_line
+    assert ("Message non compris (demande de reformuler), Parcours « Liaison de la Carte Accès Terrebonne », "
+            "Réponse « Problème de connexion »") in handoff_line
+    assert "utter_default" not in table and "action_link_card_submit" not in table
+    html = to_html(report)
+    assert "Aide par sujet" in html and "Réponse « Problème de connexion »" in html and "utter_default" not in html
+    data = to_dict(report)["feedback"]
+    assert data["answers"] == 6 and data["topics_most_no"][0] == {
+        "topic": "ask_hours", "label": "Heures d'ouverture", "no": 2, "answers": 3}

@@ -285,3 +285,78 @@ def test_metadata_credentials_are_replaced_whatever_their_shape():
     assert user["metadata"] == {"jwt": "[jeton]", "page": "/profil"}
     typed = redact_event({"event": "user", "text": "x", "metadata": {"password": "soleil", "email": "a@b.ca"}})
     assert typed["metadata"] == {"password": "[mot de passe]", "email": "[courriel]"}
+
+
+# --- Passwords: strict where one is expected, readable ordinary writing elsewhere ---
+
+ORDINARY_MESSAGES_NOT_UNDERSTOOD = [
+    "ok,merci",
+    "bon/mauvais",
+    "heu...ok",
+    "inscription (soccer)",
+    "soccer U12-U14 c'est quand",
+    "camp de jour 9h-12h pour les 3-5ans",
+    "covid-19",
+    "terrebonne.ca marche pas",
+    "bibliothèque/aréna",
+    "**urgent**",
+    "#inscription",
+    "aquaforme-50+",
+    "c.-à-d. la piscine",
+]
+
+
+@pytest.mark.parametrize("typed", ORDINARY_MESSAGES_NOT_UNDERSTOOD)
+def test_an_ordinary_message_keeps_its_words(typed):
+    """The help desk reads what citizens wrote: ordinary punctuation or a number with its unit is no password."""
+    assert redact_text(typed) == typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("j'ai mis Bonjour2024 partout", "j'ai mis [mot de passe] partout"),
+        ("et si j'essaie Hiver#2026x", "et si j'essaie [mot de passe]"),
+        ("P@ssw0rd", "[mot de passe]"),
+        ("abc123", "[mot de passe]"),
+        ("Soleil-2024", "[mot de passe]"),
+        ("Soleilbleu.2024!", "[mot de passe]"),
+        ("mot de passe : « motdepasse »", "mot de passe : « [mot de passe] »"),
+    ],
+)
+def test_a_password_in_an_ordinary_message_is_still_masked(typed, expected):
+    assert redact_text(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["bon/mauvais", "ok,merci", "terrebonne.ca", "9h-12h", "covid-19"])
+def test_where_a_password_is_expected_every_password_like_token_is_masked(typed):
+    """After the assistant spoke of passwords, or in a message about one, nothing that could be one stays."""
+    assert redact_text(typed, password_expected=True) == "[mot de passe]"
+    assert redact_text(f"mon mot de passe {typed} marche pas") == "mon mot de passe [mot de passe] marche pas"
+    stored = redact_event({"event": "user", "text": typed, "parse_data": {"text": typed, "intent": {"name": "inform"}}},
+                          password_expected=True)
+    assert stored["text"] == stored["parse_data"]["text"] == "[mot de passe]"
+
+
+@pytest.mark.parametrize("intent", ["password_rejected", "ask_password_rules", "forgot_password", "login_problem"])
+def test_a_message_the_password_check_reads_is_masked_strictly(intent):
+    event = {"event": "user", "text": "ça marche pas avec bon/mauvais",
+             "parse_data": {"text": "ça marche pas avec bon/mauvais", "intent": {"name": intent},
+                            "entities": [{"entity": "topic", "value": "bon/mauvais"}]}}
+    stored = redact_event(event)
+    assert stored["text"] == stored["parse_data"]["text"] == "ça marche pas avec [mot de passe]"
+    assert stored["parse_data"]["entities"][0]["value"] == "[mot de passe]"
+
+
+def test_the_same_message_about_something_else_stays_readable():
+    event = {"event": "user", "text": "ça marche pas avec bon/mauvais",
+             "parse_data": {"text": "ça marche pas avec bon/mauvais", "intent": {"name": "nlu_fallback"}}}
+    assert redact_event(event)["text"] == "ça marche pas avec bon/mauvais"
+
+
+def test_a_password_key_and_a_token_stay_masked_whatever_they_hold():
+    typed = redact_event({"event": "user", "text": "ok,merci",
+                          "metadata": {"password": "ok", "mdp": "bon/mauvais", "token": "abc"}})
+    assert typed["metadata"] == {"password": "[mot de passe]", "mdp": "[mot de passe]", "token": "[jeton]"}
+    assert typed["text"] == "ok,merci"
+    assert clicked('/inform{"password": "bon/mauvais"}', "inform") == '/inform{"password": "[mot de passe]"}'

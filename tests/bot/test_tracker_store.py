@@ -279,3 +279,21 @@ async def test_a_tracker_saved_twice_without_reloading_stores_its_new_events_onc
     assert types.count("user") == 2
     assert types.count("bot") == 2
     assert len(types) == 12
+
+
+async def test_a_message_right_after_a_password_answer_is_masked_strictly(store):
+    """The citizen may type the password alone after the assistant spoke of passwords; later messages read normally."""
+    tracker = await store.retrieve("conv-pw") or DialogueStateTracker("conv-pw", DOMAIN.slots)
+    for event in [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        UserUttered("le site refuse", intent={"name": "password_rejected", "confidence": 0.9}),
+        ActionExecuted("utter_password_rejected"), BotUttered("Vérifiez qu'il contient un symbole."),
+        ActionExecuted("action_listen"),
+        UserUttered("Soleil/bleu", intent={"name": "nlu_fallback", "confidence": 0.2}),
+        ActionExecuted("utter_default"), BotUttered("Je n'ai pas compris."), ActionExecuted("action_listen"),
+        UserUttered("Soleil/bleu", intent={"name": "nlu_fallback", "confidence": 0.2}),
+    ]:
+        tracker.update(event)
+    await store.save(tracker)
+    users = [json.loads(r["data"])["text"] for r in raw_rows(store, "conv-pw") if r["type_name"] == "user"]
+    assert users == ["le site refuse", "[mot de passe]", "Soleil/bleu"]

@@ -129,3 +129,22 @@ def test_rest_format_route_for_jambonz(rasa_server):
     messages = response.json()
     assert messages[-1]["custom"]["actions"][0]["type"] == "transfer"
     assert all(m["recipient_id"] == "ivr-jambonz" for m in messages)
+
+
+def test_before_hanging_up_one_skippable_question_and_the_answer_is_stored(rasa_server):
+    call(rasa_server, "ivr-feedback", "c'est quoi les règles pour le mot de passe", confidence=0.92)
+    bye = call(rasa_server, "ivr-feedback", "c'est beau merci au revoir", confidence=0.9)
+    assert "est-ce que cela vous a aidé" in said(bye) and bye["actions"] == []
+    answer = call(rasa_server, "ivr-feedback", "ouais pas mal", confidence=0.9)
+    assert answer == {"call_id": "ivr-feedback", "say": ["Merci de votre réponse. Au revoir!"],
+                      "actions": [{"type": "hangup"}]}
+    with sqlite3.connect(rasa_server.tracker_db) as connection:
+        rows = [json.loads(data) for (data,) in connection.execute(
+            "SELECT data FROM events WHERE sender_id = 'ivr-feedback' AND type_name = 'slot' ORDER BY id")]
+    feedback = [(e["name"], e["value"]) for e in rows if e["name"].startswith("feedback")]
+    assert feedback == [("feedback_asked", "ask_password_rules"),
+                        ("feedback", {"helpful": "oui", "topic": "ask_password_rules"})]
+
+    call(rasa_server, "ivr-feedback-silent", "c'est quoi les règles pour le mot de passe", confidence=0.92)
+    call(rasa_server, "ivr-feedback-silent", "c'est beau merci au revoir", confidence=0.9)
+    assert call(rasa_server, "ivr-feedback-silent", "")["actions"] == [{"type": "hangup"}], "silence skips"

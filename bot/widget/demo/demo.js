@@ -31,6 +31,7 @@
     serverUrl: demo.serverUrl,
     historyUrl: "/history/{sessionId}",
     sessionUrl: "/session",
+    feedbackUrl: "/feedback",
     tokenProvider: function () {
       if (who() !== "marie") {
         return null;

@@ -60,6 +60,8 @@
     tokenProvider: null,
     historyUrl: null,
     sessionUrl: null,
+    feedbackUrl: null,
+    feedbackAfterMs: 800,
     storageKey: "terrebonne-assistant",
     slowAfterMs: 8000,
     failAfterMs: 30000,
@@ -84,6 +86,7 @@
       welcome: data.welcome,
       historyUrl: data.historyUrl,
       sessionUrl: data.sessionUrl,
+      feedbackUrl: data.feedbackUrl,
       storageKey: data.storageKey,
       open: data.open === undefined ? undefined : data.open === "true",
     };
@@ -102,6 +105,7 @@
     cfg.serverUrl = String(cfg.serverUrl).replace(/\/+$/, "");
     cfg.slowAfterMs = Number(cfg.slowAfterMs);
     cfg.failAfterMs = Number(cfg.failAfterMs);
+    cfg.feedbackAfterMs = Number(cfg.feedbackAfterMs);
     return cfg;
   }
 
@@ -632,7 +636,7 @@
       outbox: [],
       generation: 0,
     };
-    var timers = { slow: null, fail: null, connecting: null };
+    var timers = { slow: null, fail: null, connecting: null, feedback: null };
     var ui = build();
 
     // ------------------------------------------------------------ DOM
@@ -815,6 +819,103 @@
       }
     }
 
+    // "Est-ce que cela vous a aidé?" under an answer (bot/feedback.py decides when, bot/widget/serve.py
+    // records the answer; the words are responses of domain.yml sent with the prompt).
+    function removeFeedback() {
+      var groups = ui.log.querySelectorAll(".feedback:not(.feedback--done)");
+      var hadFocus = false;
+      Array.prototype.forEach.call(groups, function (group) {
+        hadFocus = hadFocus || group.contains(ui.root.activeElement);
+        group.remove();
+      });
+      if (hadFocus) {
+        ui.input.focus();
+      }
+    }
+
+    function scheduleFeedback() {
+      clearTimeout(timers.feedback);
+      if (!cfg.feedbackUrl || !state.sessionKey) {
+        return;
+      }
+      var generation = state.generation;
+      timers.feedback = setTimeout(function () {
+        if (state.awaiting || state.outbox.length || generation !== state.generation) {
+          return;
+        }
+        postJson(cfg.feedbackUrl.replace(/\/+$/, "") + "/prompt", { sessionId: state.sessionId, key: state.sessionKey }).then(
+          function (body) {
+            if (body && body.ask && body.texts && generation === state.generation && !state.awaiting) {
+              renderFeedback(body.topic, body.texts);
+            }
+          },
+          function () {
+            /* no question when the server cannot be asked */
+          }
+        );
+      }, cfg.feedbackAfterMs);
+    }
+
+    function recordFeedback(body) {
+      body.sessionId = state.sessionId;
+      body.key = state.sessionKey;
+      return postJson(cfg.feedbackUrl, body).catch(function () {
+        return null;
+      });
+    }
+
+    function renderFeedback(topic, texts) {
+      removeFeedback();
+      var id = "ta-feedback-" + newSessionId().slice(0, 8);
+      var question = el("p", { id: id, className: "feedback__question", text: texts.question });
+      var choices = el("div", { className: "feedback__choices" });
+      var group = el("div", { className: "feedback", role: "group", "aria-labelledby": id }, [question, choices]);
+
+      function done() {
+        group.classList.add("feedback--done");
+        group.removeAttribute("role");
+        group.removeAttribute("aria-labelledby");
+        group.textContent = "";
+        group.appendChild(el("p", { className: "feedback__thanks", text: texts.thanks }));
+        ui.input.focus();
+        scrollToEnd();
+      }
+
+      function choice(label, onClick) {
+        var node = el("button", { type: "button", className: "suggestion feedback__choice", text: label });
+        node.addEventListener("click", onClick);
+        choices.appendChild(node);
+        return node;
+      }
+
+      choice(texts.yes, function () {
+        recordFeedback({ topic: topic, helpful: "oui" });
+        done();
+      });
+      choice(texts.no, function () {
+        recordFeedback({ topic: topic, helpful: "non" });
+        var whyId = id + "-why";
+        question.textContent = "";
+        choices.textContent = "";
+        question.appendChild(el("span", { id: whyId, text: texts.why }));
+        group.setAttribute("aria-labelledby", whyId);
+        var first = null;
+        texts.reasons.forEach(function (reason) {
+          var node = choice(reason.label, function () {
+            recordFeedback({ topic: topic, reason: reason.value });
+            done();
+          });
+          first = first || node;
+        });
+        if (first) {
+          first.focus();
+        }
+        scrollToEnd();
+      });
+      ui.log.appendChild(group);
+      scrollToEnd();
+    }
+
     function renderEntry(entry, options) {
       var bubble = el("div", { className: "msg msg--" + entry.from });
       bubble.appendChild(el("span", { className: "sr-only", text: entry.from === "bot" ? TEXT.bot : TEXT.you }));
@@ -910,6 +1011,8 @@
 
     function send(item) {
       removeSuggestions();
+      removeFeedback();
+      clearTimeout(timers.feedback);
       clearStatus("restarted");
       item.id = newSessionId().slice(0, 8);
       renderEntry({ from: "user", text: item.text, pendingId: item.id }, {});
@@ -1033,6 +1136,7 @@
           renderEntry(entry, { withButtons: true });
           remember(entry);
           replyArrived();
+          scheduleFeedback();
         },
         turnDone: function () {
           if (current()) {

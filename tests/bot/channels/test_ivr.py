@@ -240,3 +240,81 @@ def test_with_a_token_only_the_gateway_that_sends_it_is_heard(monkeypatch):
     assert channel.authorised(_Request(args={"token": "s3cret-gateway"}))
     assert not channel.authorised(_Request({"authorization": "Bearer guessed"}))
     assert not channel.authorised(_Request())
+
+
+# --- "Est-ce que cela vous a aidé?" before hanging up ---
+
+class Conversation:
+    """The conversation's events as the tracker store holds them (the channel reads and appends)."""
+
+    def __init__(self, *events: dict):
+        self.events = list(events)
+
+    async def read(self, sender_id):
+        return list(self.events)
+
+    async def append(self, sender_id, events):
+        self.events.extend(events)
+
+    def recorded(self) -> list:
+        return [(e["name"], e["value"]) for e in self.events if e["event"] == "slot" and e["name"].startswith("feedback")]
+
+
+ANSWERED_HOURS = (
+    {"event": "action", "name": "action_session_start"},
+    {"event": "user", "text": "c'est quoi vos heures", "parse_data": {"intent": {"name": "ask_hours"}}},
+    {"event": "action", "name": "action_hours_now"},
+    {"event": "action", "name": "action_listen"},
+)
+GOODBYE = ({"text": "Au revoir!", "utter_action": "utter_goodbye"},)
+QUESTION = response_text(project_responses(), "utter_feedback_question", "ivr")
+THANKS = response_text(project_responses(), "utter_feedback_thanks", "ivr")
+
+
+async def test_one_question_before_hanging_up_and_the_answer_is_recorded():
+    channel, bot, conversation = IVRInput(), Bot(*GOODBYE), Conversation(*ANSWERED_HOURS)
+    bye = await channel.handle(parse_turn({"call_id": "c1", "transcript": "c'est tout merci bye"}), bot, None, conversation)
+    assert bye == {"say": ["Au revoir!", QUESTION], "actions": []}
+    answer = await channel.handle(parse_turn({"call_id": "c1", "transcript": "euh non pas vraiment"}), bot, None,
+                                  conversation)
+    assert answer == {"say": [THANKS], "actions": [{"type": "hangup"}]}
+    assert conversation.recorded() == [("feedback_asked", "ask_hours"),
+                                       ("feedback", {"helpful": "non", "topic": "ask_hours"})]
+    assert len(bot.received) == 1, "the answer is the channel's, not a message to the model"
+
+
+async def test_the_keypad_answers_too_and_silence_skips():
+    channel, conversation = IVRInput(), Conversation(*ANSWERED_HOURS)
+    await channel.handle(parse_turn({"call_id": "k", "transcript": "bye"}), Bot(*GOODBYE), None, conversation)
+    keyed = await channel.handle(parse_turn({"call_id": "k", "transcript": "", "dtmf": "1"}), Bot(), None, conversation)
+    assert keyed["actions"] == [{"type": "hangup"}]
+    assert conversation.recorded()[-1] == ("feedback", {"helpful": "oui", "topic": "ask_hours"})
+
+    silent, skipped = IVRInput(), Conversation(*ANSWERED_HOURS)
+    await silent.handle(parse_turn({"call_id": "s", "transcript": "bye"}), Bot(*GOODBYE), None, skipped)
+    assert await silent.handle(parse_turn({"call_id": "s", "transcript": ""}), Bot(), None, skipped) == {
+        "say": [], "actions": [{"type": "hangup"}]}
+    assert skipped.recorded() == [("feedback_asked", "ask_hours")]
+
+
+async def test_another_question_instead_of_an_answer_goes_to_the_assistant_and_is_not_asked_again():
+    channel, conversation = IVRInput(), Conversation(*ANSWERED_HOURS)
+    await channel.handle(parse_turn({"call_id": "c", "transcript": "bye"}), Bot(*GOODBYE), None, conversation)
+    bot = Bot()
+    reply = await channel.handle(parse_turn({"call_id": "c", "transcript": "attendez, et pour ma carte"}), bot, None,
+                                 conversation)
+    assert [m.text for m in bot.received] == ["attendez, et pour ma carte"]
+    assert reply["say"] == ["Que puis-je faire pour vous?"]
+    again = await channel.handle(parse_turn({"call_id": "c", "transcript": "bye"}), Bot(*GOODBYE), None, conversation)
+    assert again == {"say": ["Au revoir!"], "actions": [{"type": "hangup"}]}, "never asked twice"
+
+
+async def test_never_asked_after_a_handoff_nor_without_an_answer_to_rate():
+    handed = Conversation(*ANSWERED_HOURS, {"event": "slot", "name": "handoff_reason", "value": "request_human"})
+    reply = await IVRInput().handle(parse_turn({"call_id": "h", "transcript": "bye"}), Bot(*GOODBYE), None, handed)
+    assert reply == {"say": ["Au revoir!"], "actions": [{"type": "hangup"}]}
+    greeted = Conversation({"event": "user", "text": "allo", "parse_data": {"intent": {"name": "greet"}}},
+                           {"event": "action", "name": "utter_greet"})
+    reply = await IVRInput().handle(parse_turn({"call_id": "g", "transcript": "bye"}), Bot(*GOODBYE), None, greeted)
+    assert reply["actions"] == [{"type": "hangup"}]
+    assert handed.recorded() == greeted.recorded() == []

@@ -200,3 +200,48 @@ def test_ending_a_session_needs_its_key_and_says_when_rasa_is_down(server):
     key = issue_client_session(session_id)
     response = _post(server, "/session/end", {"sessionId": session_id, "key": key})
     assert response.status_code == 502  # nothing listens where Rasa should be
+
+
+def test_feedback_needs_the_conversations_key_and_known_values(server):
+    session_id = "a1" * 16
+    key = issue_client_session(session_id)
+    assert _post(server, "/feedback/prompt", {"sessionId": session_id, "key": "nope"}).status_code == 403
+    assert _post(server, "/feedback", {"sessionId": session_id, "key": issue_client_session("b" * 32),
+                                       "topic": "ask_hours", "helpful": "oui"}).status_code == 403
+    for bad in ({"topic": "ask_hours", "helpful": "peut-être"}, {"topic": "ask_hours"},
+                {"topic": "Soleil2024!", "helpful": "oui"}, {"topic": "ask_hours", "reason": "trop long"},
+                {"topic": "ask_hours", "helpful": "non", "reason": "unclear"}):
+        response = _post(server, "/feedback", {"sessionId": session_id, "key": key, **bad})
+        assert response.status_code == 400, bad
+    good = _post(server, "/feedback", {"sessionId": session_id, "key": key, "topic": "ask_hours", "helpful": "non"})
+    assert good.status_code == 502  # valid, but nothing listens where Rasa should be
+    assert _post(server, "/feedback/prompt", {"sessionId": session_id, "key": key}).status_code == 502
+
+
+def test_the_feedback_words_are_the_domains_responses():
+    from bot.widget.serve import feedback_texts
+
+    texts = feedback_texts()
+    assert texts["question"] == "Est-ce que cela vous a aidé?"
+    assert [reason["label"] for reason in texts["reasons"]] == [
+        "Pas la bonne réponse", "Pas clair", "Je dois quand même appeler"]
+
+
+def test_the_review_inbox_is_off_without_a_staff_token_and_closed_without_it(server, monkeypatch):
+    from bot.settings import get_settings
+
+    monkeypatch.delenv("BOT_STAFF_TOKEN", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert _get(server, "/review").status_code == 404
+        assert _get(server, "/review/review.js").status_code == 404
+        assert _post(server, "/review/api/decide", {"key": "x", "decision": "new_answer"}).status_code == 404
+        monkeypatch.setenv("BOT_STAFF_TOKEN", "le-jeton")
+        get_settings.cache_clear()
+        assert _get(server, "/review").status_code == 200
+        assert _get(server, "/review/api/groups").status_code == 403
+        wrong = requests.get(server.url + "review/api/groups", headers={"Authorization": "Bearer autre"}, timeout=5)
+        assert wrong.status_code == 403
+        assert _post(server, "/review/api/decide", {"key": "x", "decision": "new_answer"}).status_code == 403
+    finally:
+        get_settings.cache_clear()
