@@ -29,10 +29,10 @@ pytestmark = [
 ]
 
 PREFIX = "review-training-"
-# A way of asking for the password rules that the guide's training data does not have.
-SAID = ["le gossage pour les mots secrets c'est quoi", "Le gossage pour les mots secrets c'est quoi?",
-        "c'est quoi le gossage pour les mots secrets"]
-INTENT = "ask_password_rules"
+# A way of asking for the opening hours that the guide's training data does not have (checked first).
+SAID = ["le machin des heures de la shop à loisirs", "Le machin des heures de la shop à loisirs",
+        "le machin des heures de la shop a loisirs"]
+INTENT = "ask_hours"
 TRAINING_INPUTS = ("domain.yml", "config.yml", "data")
 
 
@@ -60,6 +60,7 @@ def test_a_message_not_understood_is_reviewed_trained_on_and_then_understood(ras
     assert len(groups) == 1 and groups[0]["count"] == len(SAID), groups
 
     copy = tmp_path / "project"
+    copy.mkdir()
     for name in TRAINING_INPUTS:
         source = PROJECT_ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, copy / name)
