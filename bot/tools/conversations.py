@@ -65,7 +65,7 @@ BEHAVIOURS = (
     "failure",  # wrong values, lock-out, forged token
 )
 TURN_KEYS = {"user", "channel", "token", "digits", "confidence", "must", "must_not"}
-CONVERSATION_KEYS = {"name", "behaviour", "flow", "person", "channel", "linked", "turns", "note"}
+CONVERSATION_KEYS = {"name", "behaviour", "flow", "person", "channel", "linked", "turns", "note", "known_gap"}
 
 REPHRASE = re.compile(r"reformuler", re.IGNORECASE)
 TRACEBACK = re.compile(
@@ -116,6 +116,9 @@ class Conversation:
     turns: tuple[Turn, ...]
     source: str = ""
     linked: tuple[str, ...] = ()
+    # Why the assistant does not yet do what this conversation asks (a known gap, said in the issue's
+    # note): `make eval` counts it like any other; `make test` expects it to fail (not strictly).
+    known_gap: str = ""
 
     @property
     def person_expected(self) -> bool:
@@ -236,7 +239,12 @@ def parse_conversation(raw: Any, source: str) -> Conversation:
     parsed = tuple(parse_turn(turn, channel, f"{where} turn {n + 1}") for n, turn in enumerate(turns))
     if not any(turn.must or turn.must_not for turn in parsed):
         raise SuiteError(f"{where}: no turn checks anything (`must` or `must_not`)")
-    return Conversation(name, raw["behaviour"], raw["flow"], raw["person"], parsed, source, tuple(linked))
+    known_gap = raw.get("known_gap", "")
+    if not isinstance(known_gap, str):
+        raise SuiteError(f"{where}: `known_gap` is the reason, as text")
+    return Conversation(
+        name, raw["behaviour"], raw["flow"], raw["person"], parsed, source, tuple(linked), known_gap.strip()
+    )
 
 
 def load_text(text: str, source: str = "<text>") -> list[Conversation]:

@@ -21,7 +21,13 @@ def runner(rasa_server):
     rasa_server.reset_demo_data()  # the next modules start from the demo data, nothing linked or locked
 
 
-@pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c.name for c in CONVERSATIONS])
+def _case(conversation):
+    """A known gap (its reason in the YAML) is expected to fail; it still runs and is still reported."""
+    marks = [pytest.mark.xfail(reason=conversation.known_gap, strict=False)] if conversation.known_gap else []
+    return pytest.param(conversation, id=conversation.name, marks=marks)
+
+
+@pytest.mark.parametrize("conversation", [_case(c) for c in CONVERSATIONS])
 def test_conversation(runner, conversation):
     outcome = runner.run(conversation)
     assert outcome.passed, (
