@@ -94,6 +94,18 @@ def test_a_broken_conversation_is_refused_with_where_and_why(change, message):
         load_text(yaml.safe_dump([raw]), "broken.yml")
 
 
+def test_a_known_gap_keeps_its_reason_and_the_conversation_its_checks():
+    raw = yaml.safe_load(GOOD)[0]
+    raw["known_gap"] = "  the model reads the phrasing as another topic "
+    (conversation,) = load_text(yaml.safe_dump([raw]), "gap.yml")
+    assert conversation.known_gap == "the model reads the phrasing as another topic"
+    assert conversation.turns[1].must_not == ("dites-moi d'abord",)
+    assert load_text(GOOD, "good.yml")[0].known_gap == ""
+    raw["known_gap"] = ["not", "text"]
+    with pytest.raises(SuiteError, match="known_gap"):
+        load_text(yaml.safe_dump([raw]), "gap.yml")
+
+
 def test_not_yaml_and_not_a_list_are_refused():
     with pytest.raises(SuiteError, match="not YAML"):
         load_text("- name: [unclosed", "a.yml")
