@@ -4,6 +4,7 @@ from __future__ import annotations
 from itertools import product
 
 import pytest
+import yaml
 
 from bot.identity import verify_token
 from bot.tools.conversations import (
