@@ -380,8 +380,10 @@ def conversation_id(name: str) -> str:
 class SocketConversation:
     """One web visitor on socket.io: one connection, one session, for every socket.io turn of a conversation."""
 
-    def __init__(self, url: str, session_id: str) -> None:
+    def __init__(self, url: str, session_id: str, key: str) -> None:
         import socketio  # python-socketio, a dependency of Rasa
+
+        from bot.session import CLIENT_SESSION_KEY
 
         self.replies: queue.Queue = queue.Queue()
         confirmed: queue.Queue = queue.Queue()
@@ -390,7 +392,8 @@ class SocketConversation:
         self.client.on("bot_uttered", self.replies.put)
         self.client.on("session_confirm", confirmed.put)
         self.client.connect(url, socketio_path="/socket.io", transports=["polling"], wait_timeout=15)
-        self.client.emit("session_request", {"session_id": session_id})
+        # As the widget does: only a socket holding the conversation's key listens to its replies.
+        self.client.emit("session_request", {"session_id": session_id, CLIENT_SESSION_KEY: key})
         confirmed.get(timeout=15)
 
     def send(self, text: str, metadata: dict, turn_done: Any) -> list[dict]:
@@ -517,7 +520,7 @@ class Runner:
                 if turn.channel == "ivr":
                     messages = self.ivr(sender, turn)
                 elif turn.channel == "socketio":
-                    socket = socket or SocketConversation(self.url, sender)
+                    socket = socket or SocketConversation(self.url, sender, key)
                     replies = socket.send(turn.user, metadata, lambda n=user_turns: self._turn_done(sender, n))
                     messages = [m.get("text", "") for m in replies if m.get("text")]
                 else:
