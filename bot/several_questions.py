@@ -16,7 +16,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from rasa.core.channels.channel import UserMessage
@@ -34,7 +34,7 @@ NOT_TOPICS = frozenset({
 DETAILS_ONLY = frozenset({"inform", "nlu_fallback", "out_of_scope"})
 TOPIC_CONFIDENCE = 0.6
 MAX_QUESTIONS = 3
-MIN_CLAUSE_WORDS = 3
+MIN_CLAUSE_WORDS = 2
 
 _GREETING_WORDS = r"bonjour|bonsoir|bon matin|allo|allô|salut|hello|coucou|bonne journée"
 # A greeting, with the fillers around it ("oui allô bonjour madame, ...").
@@ -71,7 +71,7 @@ def questions(parsed: list[tuple[str, dict[str, Any]]]) -> list[str]:
     kept: list[str] = []
     seen: set[str] = set()
     for clause, parse in parsed:
-        if _has_details(parse) and _words(details_and_rest(clause, _today())[1]) < MIN_CLAUSE_WORDS:
+        if _has_details(parse) and _words(_INTRODUCERS.sub(" ", details_and_rest(clause, _today())[1])) < 3:
             continue  # "carte 123456, née 12/03/1985": details, not a question
         intent = parse.get("intent") or {}
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0)
@@ -105,12 +105,12 @@ def install(agent: Any) -> None:
                 for number, part in enumerate(asked):
                     parse = _with_details_of(parsed[part], whole) if number == 0 else parsed[part]
                     result = await original(_again(message, part, parse), *args, **kwargs)
-                return result
+                return _once(message.output_channel, result)
             if len(asked) == 1 and _clearer(parsed[asked[0]], whole):
                 whole = _with_intent_of(whole, parsed[asked[0]])
         if _intent(whole) in DETAILS_ONLY and _has_details(whole):
             # "246810 21 juillet 1990 quand expire ma carte": read as details only, yet a purpose is there.
-            rest = details_and_rest(text, _today())[1]
+            rest = _INTRODUCERS.sub(" ", details_and_rest(text, _today())[1])
             if _words(rest) >= MIN_CLAUSE_WORDS:
                 purpose = await agent.parse_message(rest)
                 if questions([(rest, purpose)]):
@@ -126,6 +126,25 @@ def _intent(parse: dict[str, Any]) -> str | None:
 
 def _has_details(parse: dict[str, Any]) -> bool:
     return any(entity.get("entity") in PERSONAL_ENTITIES for entity in parse.get("entities") or [])
+
+
+# Words that introduce a detail ("ma date de naissance c'est le ..."): once the details are out, what is
+# left of them would only make the purpose read as details again.
+_INTRODUCERS = re.compile(
+    r"\b(?:ma date de naissance|date de naissance|n[ée]e? le|mon num[ée]ro de (?:carte|t[ée]l[ée]phone)|"
+    r"mon (?:t[ée]l[ée]phone|tel|courriel|adresse courriel)|c'?est le|c'?est|euh|pis|oui|bonjour|allo)\b",
+    re.IGNORECASE,
+)
+
+
+def _once(channel: Any, result: Any) -> Any:
+    """The replies of several questions handled in turn, each said once: a form's "Reprenons : ..." after
+    each answer is said after the last one only (channels that collect the replies: REST, the phone)."""
+    if not isinstance(result, list) or getattr(channel, "messages", None) is not result:
+        return result
+    replies = cast(list[Any], result)
+    replies[:] = [reply for position, reply in enumerate(replies) if reply not in replies[position + 1:]]
+    return replies
 
 
 def _words(text: str) -> int:

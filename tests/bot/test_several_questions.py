@@ -54,3 +54,15 @@ def test_a_clause_of_details_is_no_question_even_when_the_model_reads_a_topic_in
                "entities": [{"entity": "card_digits", "value": "123456"}, {"entity": "birth_date", "value": "1985-03-12"}]}
     parsed = [("combien jdois", _parse("ask_amount_due", 0.9)), ("carte 123456, née 12/03/1985", details)]
     assert questions(parsed) == ["combien jdois"]
+
+
+def test_several_answers_collected_say_a_form_s_reminder_once_after_the_last():
+    from rasa.core.channels.channel import CollectingOutputChannel
+
+    from bot.several_questions import _once
+
+    channel = CollectingOutputChannel()
+    resume = {"recipient_id": "c", "text": "Reprenons : Quels sont les six (6) derniers chiffres?"}
+    channel.messages += [{"recipient_id": "c", "text": "Les montants dus ..."}, resume,
+                         {"recipient_id": "c", "text": "En personne ..."}, dict(resume)]
+    assert [m["text"][:10] for m in _once(channel, channel.messages)] == ["Les montan", "En personn", "Reprenons "]
