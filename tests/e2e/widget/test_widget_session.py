@@ -43,7 +43,9 @@ def test_an_identification_serves_this_browser_only_and_ends_with_the_session(wi
     own_key = requests.post(widget.base_url + "session", json={}, timeout=5).json()["key"]
     for metadata in (None, {"client_session": own_key}):
         reply = rest(widget.rasa_url, session["id"], "À quelles activités je suis inscrite?", metadata)
-        assert ACTIVITY not in reply and "Marie" not in reply and "Voulez-vous vous identifier?" in reply
+        assert ACTIVITY not in reply and "Marie" not in reply
+        # The identification is offered; asked again while the offer waits, it starts (issue 14).
+        assert "Voulez-vous vous identifier?" in reply or "six (6) derniers chiffres" in reply
     assert requests.get(widget.base_url + f"history/{session['id']}", timeout=5).status_code == 403
 
     # The history replays what the assistant said about Marie only as a placeholder.
