@@ -216,7 +216,12 @@ def find_spans(
             add(match.start(), match.end(), Kind.PHONE)
     for match in _TEXT_DATE.finditer(text):
         add(match.start(), match.end(), Kind.DATE)
-    for match in _DIGIT_RUN.finditer(text):
+    # Digit runs are read around what is already taken: in "123 456 12 mars 1985" the card's digits
+    # end where the date begins (read together, the run would overlap the date and be left in clear).
+    around_taken = text
+    for start, end, _ in taken[protected:]:
+        around_taken = around_taken[:start] + "#" * (end - start) + around_taken[end:]
+    for match in _DIGIT_RUN.finditer(around_taken):
         run_kind = _classify_digit_run(match.group())
         if run_kind is not None and not _is_public(match.group(), run_kind):
             add(match.start(), match.end(), run_kind)

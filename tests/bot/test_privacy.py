@@ -360,3 +360,14 @@ def test_a_password_key_and_a_token_stay_masked_whatever_they_hold():
     assert typed["metadata"] == {"password": "[mot de passe]", "mdp": "[mot de passe]", "token": "[jeton]"}
     assert typed["text"] == "ok,merci"
     assert clicked('/inform{"password": "bon/mauvais"}', "inform") == '/inform{"password": "[mot de passe]"}'
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["123 456 12 mars 1985", "654321 2 nov 1979", "ma carte 123 456 née le 12 mars 1985 pis 450 555-0123"],
+)
+def test_card_digits_typed_right_before_a_date_are_not_left_in_clear(typed):
+    """Read together with the date's day, the card's digits overlapped the date and stayed in clear."""
+    stored = redact_text(typed)
+    assert "123" not in stored and "456" not in stored and "654321" not in stored
+    assert "[carte]" in stored and "[date]" in stored
