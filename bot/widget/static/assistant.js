@@ -807,8 +807,9 @@
       ui.log.scrollTop = ui.log.scrollHeight;
     }
 
-    function removeSuggestions() {
-      var groups = ui.log.querySelectorAll(".suggestions");
+    // Remove the groups of buttons that match; the focus goes back to the input if it was in one of them.
+    function removeGroups(selector) {
+      var groups = ui.log.querySelectorAll(selector);
       var hadFocus = false;
       Array.prototype.forEach.call(groups, function (group) {
         hadFocus = hadFocus || group.contains(ui.root.activeElement);
@@ -819,18 +820,14 @@
       }
     }
 
+    function removeSuggestions() {
+      removeGroups(".suggestions");
+    }
+
     // "Est-ce que cela vous a aidé?" under an answer (bot/feedback.py decides when, bot/widget/serve.py
     // records the answer; the words are responses of domain.yml sent with the prompt).
     function removeFeedback() {
-      var groups = ui.log.querySelectorAll(".feedback:not(.feedback--done)");
-      var hadFocus = false;
-      Array.prototype.forEach.call(groups, function (group) {
-        hadFocus = hadFocus || group.contains(ui.root.activeElement);
-        group.remove();
-      });
-      if (hadFocus) {
-        ui.input.focus();
-      }
+      removeGroups(".feedback:not(.feedback--done)");
     }
 
     function scheduleFeedback() {
