@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BOT_VAR_DIR", PROJECT_ROOT / "var"))
@@ -93,3 +95,8 @@ def get_settings() -> Settings:
         action_timeout_seconds=float(_env("BOT_ACTION_TIMEOUT_SECONDS", "8")),
         environment=_env("BOT_ENVIRONMENT", "production").lower(),
     )
+
+
+def city_today() -> date:
+    """Today's date in the city's time zone (``BOT_TIMEZONE``): what birth dates are checked against."""
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()

@@ -15,15 +15,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from rasa.core.channels.channel import UserMessage
 
 from bot.contract import PERSONAL_ENTITIES
 from bot.policy.details import details_and_rest
-from bot.settings import get_settings
+from bot.settings import city_today
 
 # Intents that answer or talk rather than ask something of the guide.
 NOT_TOPICS = frozenset({
@@ -71,7 +69,7 @@ def questions(parsed: list[tuple[str, dict[str, Any]]]) -> list[str]:
     kept: list[str] = []
     seen: set[str] = set()
     for clause, parse in parsed:
-        if _has_details(parse) and _words(_INTRODUCERS.sub(" ", details_and_rest(clause, _today())[1])) < 3:
+        if _has_details(parse) and _words(_INTRODUCERS.sub(" ", details_and_rest(clause, city_today())[1])) < 3:
             continue  # "carte 123456, née 12/03/1985": details, not a question
         intent = parse.get("intent") or {}
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0)
@@ -110,7 +108,7 @@ def install(agent: Any) -> None:
                 whole = _with_intent_of(whole, parsed[asked[0]])
         if _intent(whole) in DETAILS_ONLY and _has_details(whole):
             # "246810 21 juillet 1990 quand expire ma carte": read as details only, yet a purpose is there.
-            rest = _INTRODUCERS.sub(" ", details_and_rest(text, _today())[1])
+            rest = _INTRODUCERS.sub(" ", details_and_rest(text, city_today())[1])
             if _words(rest) >= MIN_CLAUSE_WORDS:
                 purpose = await agent.parse_message(rest)
                 if questions([(rest, purpose)]):
@@ -168,9 +166,6 @@ def _with_intent_of(whole: dict[str, Any], question: dict[str, Any]) -> dict[str
     """The whole message's parse (its text and details) with the question's intent."""
     return {**whole, "intent": question["intent"], "intent_ranking": question.get("intent_ranking", [])}
 
-
-def _today() -> date:
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def _again(message: UserMessage, text: str, parse_data: dict[str, Any]) -> UserMessage:

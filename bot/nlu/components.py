@@ -3,9 +3,8 @@ personal details read by the project's parsers from every message."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,7 +26,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot import rasa_compat
 from bot.nlu.normalize import normalize
 from bot.policy.details import find_details
-from bot.settings import get_settings
+from bot.settings import city_today
 
 logger = logging.getLogger(__name__)
 rasa_compat.apply()  # before the pipeline's later components load (see bot/rasa_compat.py)
@@ -162,7 +161,7 @@ class PersonalDetailsExtractor(GraphComponent):
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
-        today = datetime.now(ZoneInfo(get_settings().timezone)).date()
+        today = city_today()
         for message in messages:
             text = message.get(TEXT) or ""
             kept = [e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) not in DETAIL_ENTITIES]
