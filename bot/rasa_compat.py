@@ -42,14 +42,14 @@ PRIVATE_NAMES = (
     "rasa.core.channels.socketio.SocketIOOutput._send_message",
     # bot/rasa_speedups.py: replaced by a version that checks the schema once.
     "rasa.core.actions.action.RemoteAction._validate_action_result",
+    # bot/nlu/intent_classifier.py: reads the width of a message's features before predicting.
+    "rasa.nlu.classifiers.logistic_regression_classifier.LogisticRegressionClassifier._create_X",
 )
 
 # Rasa attributes replaced or wrapped at run time: the speed fixes of `bot.rasa_speedups.apply`, the
 # masking of personal answers in log lines (`bot.session`), the turn metrics of the Rasa server (`bot.ops`).
 PATCHED_NAMES = (
     "rasa.core.actions.action.RemoteAction._validate_action_result",
-    "rasa.utils.tensorflow.models.RasaModel.load",
-    "rasa.nlu.utils.spacy_utils.SpacyNLP.load_model",
     "rasa.shared.core.events.Event.resolve_by_type",
     "rasa.shared.core.events.BotUttered.__repr__",
     "rasa.shared.core.events.BotUttered.__str__",

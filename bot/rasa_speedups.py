@@ -12,25 +12,13 @@ before the model is loaded.
    checked once and its validator built once. The answer is still validated against the same
    schema, and a bad one raises the same error with the same explanation appended.
 
-2. Loading a TensorFlow model (DIET). To create the model's variables, Rasa 3.6 *trains it on one
-   example* (``model.fit``) before it loads the trained weights. That builds the whole training
-   graph (gradients, optimiser) and kept 641 MB resident in the server for nothing. Keras restores
-   a TensorFlow-format checkpoint into variables created later ("deferred restoration"), so we load
-   the weights first and let the first prediction create and fill the variables, as Rasa already
-   does to warm up. We then check that every variable the model has took its value from the
-   checkpoint; if one did not, we fall back to Rasa's own way, so a model is never used half-loaded.
-
-3. spaCy. ``SpacyNLP`` sits in two graph nodes (provide the model, process messages) and each one
-   loaded its own copy of ``fr_core_news_sm`` (161 MB more). One copy per model name is shared.
-   Rasa's spaCy components read tokens, lemmas, parts of speech and vectors, never spaCy's named
-   entities (``SpacyEntityExtractor`` is not in config.yml, and a test keeps it so), so the
-   entity recogniser is switched off, as Rasa already switches off the parser: about 1 ms less per
-   message, with the same tokens, tags, lemmas and vectors on all 378 held-out sentences.
-
-4. Loading a conversation. Rasa rebuilds each stored event by looking its type name up in the
+2. Loading a conversation. Rasa rebuilds each stored event by looking its type name up in the
    list of every ``Event`` subclass, which it recomputes, recursively, for every event: 90% of
    the time of loading a tracker, growing with the conversation. The class found for a type name
    is remembered; unknown names still raise, and "topic" still gives None, as in Rasa.
+
+Two earlier fixes, DIET's load without a one-example training and one shared spaCy model, went when
+the pipeline dropped DIET and spaCy for a logistic regression (config.yml, docs/production.md).
 """
 from __future__ import annotations
 
@@ -42,10 +30,8 @@ from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
-from rasa.utils.tensorflow.models import RasaModel
 
 logger = logging.getLogger(__name__)
 
@@ -68,44 +54,6 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         f"Action endpoint is valid. For more information about the format visit {DOCS_BASE_URL}/custom-actions"
     )
     raise error
-
-
-_RASA_MODEL_LOAD = RasaModel.load.__func__
-_SPACY_LOAD_MODEL = SpacyNLP.load_model
-
-
-def _load_without_training(
-    cls: type[RasaModel],
-    model_file_name: str,
-    model_data_example: Any,
-    predict_data_example: Any = None,
-    finetune_mode: bool = False,
-    *args: Any,
-    **kwargs: Any,
-) -> RasaModel:
-    """`RasaModel.load` without the one-example training; Rasa's own load when fine-tuning."""
-    if finetune_mode or predict_data_example is None:
-        return _RASA_MODEL_LOAD(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
-                                *args, **kwargs)
-    model = cls(*args, **kwargs)
-    status = model.load_weights(model_file_name)
-    model.run_inference(predict_data_example)
-    try:
-        status.assert_existing_objects_matched()
-    except AssertionError:
-        logger.warning("Model %s: deferred weight loading incomplete, loading it Rasa's way", cls.__name__)
-        return _RASA_MODEL_LOAD(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
-                                *args, **kwargs)
-    status.expect_partial()  # the optimiser's slots are in the checkpoint and not needed to predict
-    return model
-
-
-@functools.cache
-def _shared_spacy_model(spacy_model_name: str) -> SpacyModel:
-    model = _SPACY_LOAD_MODEL(spacy_model_name)
-    if "ner" in model.model.pipe_names:
-        model.model.disable_pipe("ner")
-    return model
 
 
 _RESOLVE_EVENT_TYPE = Event.resolve_by_type
@@ -131,7 +79,5 @@ def _resolve_event_type(type_name: str, default: type[Event] | None = None) -> t
 def apply() -> None:
     """Install the fixes (idempotent), whatever Rasa's version: call `bot.rasa_compat.apply` instead."""
     RemoteAction._validate_action_result = _validate_action_result
-    RasaModel.load = classmethod(_load_without_training)
-    SpacyNLP.load_model = staticmethod(_shared_spacy_model)
     Event.resolve_by_type = staticmethod(_resolve_event_type)
 

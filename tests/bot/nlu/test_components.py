@@ -63,13 +63,13 @@ def test_overlapping_entities_leave_the_example_alone():
     assert normalize_annotated(text, entities) == (text, entities)
 
 
-def test_config_runs_the_normalizer_before_spacy_in_training_and_prediction():
+def test_config_runs_the_normalizer_before_the_tokenizer_in_training_and_prediction():
     config = read_config_file(PROJECT_ROOT / "config.yml")
     graph = Recipe.recipe_for_name("default.v1").graph_config_for_recipe(config, {}, TrainingType.NLU)
     for schema in (graph.train_schema, graph.predict_schema):
         names = [name for name in schema.nodes if name.startswith("run_")]
         normalizer = next(n for n in names if "SpeechNormalizer" in n)
-        tokenizer = next(n for n in names if "SpacyTokenizer" in n)
+        tokenizer = next(n for n in names if "Tokenizer" in n and "Normalizer" not in n)
         assert normalizer in _upstream(schema, tokenizer)
 
 

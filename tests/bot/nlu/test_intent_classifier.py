@@ -1,0 +1,41 @@
+"""The pipeline's intent classifier (bot/nlu/intent_classifier.py), on the trained model."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from rasa.core.agent import Agent
+
+from bot.settings import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def agent() -> Agent:
+    out = subprocess.run([str(PROJECT_ROOT / "scripts" / "train.sh")], cwd=PROJECT_ROOT, capture_output=True,
+                         text=True, check=False)
+    if out.returncode != 0:
+        pytest.fail(f"training failed:\n{out.stderr[-3000:]}")
+    return Agent.load(str(PROJECT_ROOT / out.stdout.strip().splitlines()[-1]))
+
+
+def parse(agent: Agent, text: str) -> dict:
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own: the browser tests' may run in this thread
+        return pool.submit(asyncio.run, agent.parse_message(text)).result()["intent"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n"])
+def test_an_empty_message_goes_to_the_fallback_and_is_never_read_as_a_yes(agent, text):
+    assert parse(agent, text)["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("jdois tu de l'argent à la ville", "ask_amount_due"),
+    ("elle expire quand ma carte", "ask_card_expiry"),
+    ("oui", "affirm"),
+    ("c'est quoi le mot de passe qu'il faut", "ask_password_rules"),
+])
+def test_the_classifier_reads_the_guide_s_questions_with_a_sure_confidence(agent, text, intent):
+    understood = parse(agent, text)
+    assert understood["name"] == intent and understood["confidence"] > 0.5
