@@ -29,6 +29,7 @@ DEFAULT_HOLDOUT = PROJECT_ROOT / "tests" / "nlu_holdout.yml"
 DEFAULT_OOS = PROJECT_ROOT.parent / "shared" / "eval" / "oos_homeassistant_fr.txt"
 DEFAULT_SPOKEN = PROJECT_ROOT.parent / "shared" / "eval" / "spoken_fr_rhapsodie.jsonl"
 DEFAULT_OUT = PROJECT_ROOT / "var" / "eval" / "report.json"
+REVIEWED = PROJECT_ROOT / "data" / "nlu" / "reviewed.yml"
 SPOKEN_FIELDS = ("text", "asr_style")
 SPOKEN_MIN_WORDS = 4
 
@@ -315,10 +316,10 @@ def fallback_thresholds(config_path: Path) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def trained_model() -> str:
-    """The path of the up-to-date model, trained by scripts/train.sh when stale."""
+def trained_model(*args: str) -> str:
+    """The path of the up-to-date model, trained by scripts/train.sh (with ``args``) when stale."""
     result = subprocess.run(
-        [str(PROJECT_ROOT / "scripts" / "train.sh")],
+        [str(PROJECT_ROOT / "scripts" / "train.sh"), *args],
         check=True,
         capture_output=True,
         text=True,
@@ -410,6 +411,30 @@ def evaluate(
     return report
 
 
+def headline(report: dict) -> dict[str, float | None]:
+    """The figures a before/after comparison shows, by name."""
+    figures: dict[str, float | None] = {}
+    for section in report["holdout"]:
+        figures[f"F1 macro {section['file']}"] = section["macro_f1"]
+        figures[f"repli {section['file']}"] = section["in_scope_false_fallback"]
+    figures["rejet hors-sujet externe"] = report["oos"].get("rejection_rate")
+    figures["rejet français parlé courant"] = report.get("spoken", {}).get("rejection_rate")
+    return figures
+
+
+def render_review_comparison(before: dict[str, float | None], after: dict[str, float | None]) -> str:
+    """The help desk's reviewed examples (data/nlu/reviewed.yml): each figure without them and with them."""
+    lines = ["", f"Avant / après les exemples révisés ({_display(REVIEWED)}) :",
+             f"{'':<46}{'avant':>8}{'après':>8}"]
+    for name, value in after.items():
+        old = before.get(name)
+        if value is None or old is None:
+            continue
+        fmt = ".3f" if name.startswith("F1") else ".1%"
+        lines.append(f"{name:<46}{old:>8{fmt}}{value:>8{fmt}}")
+    return "\n".join(lines)
+
+
 def _display(path: Path) -> str:
     return os.path.relpath(path.resolve(), PROJECT_ROOT)
 
@@ -442,9 +467,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.spoken.is_file():
         print(f"Évaluation du français parlé courant ignorée : {args.spoken} est absent.", file=sys.stderr)
     report = evaluate(args.model or trained_model(), holdout, args.oos, args.config, args.spoken)
+    comparison = ""
+    if not args.model and REVIEWED.is_file():
+        # The same inputs without the reviewed examples: what the help desk's review changed.
+        before = evaluate(trained_model("--before-review"), holdout, args.oos, args.config, args.spoken)
+        report["before_review"] = headline(before)
+        comparison = render_review_comparison(report["before_review"], headline(report))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(render_table(report))
+    print(render_table(report) + comparison)
     print(f"\nRapport JSON : {_display(args.out)}")
     return 0 if all(report["targets_met"].values()) else 1
 

@@ -13,12 +13,14 @@ from bot.tools.evaluation import (
     confusion_pairs,
     fallback_thresholds,
     false_fallback_rate,
+    headline,
     holdout_section,
     load_holdout,
     load_spoken,
     macro_f1,
     per_intent_f1,
     rejection_rate,
+    render_review_comparison,
     render_table,
     spoken_section,
     targets_met,
@@ -209,3 +211,19 @@ def test_spoken_section_counts_rejections_per_form_and_sets_a_target(tmp_path):
     report["targets_met"] = targets_met(report)
     assert report["targets_met"] == {}
     assert "Français parlé courant : ignoré (absent)" in render_table(report)
+
+
+def test_the_help_desk_s_review_shows_each_figure_before_and_after():
+    def report(predicted: str) -> dict:
+        section = holdout_section([prediction("c'est quoi les heures", "ask_hours", predicted),
+                                   prediction("salut", "greet", "greet")])
+        return {"holdout": [{"file": "tests/nlu_holdout.yml", **section}],
+                "oos": {"rejection_rate": 0.97}, "spoken": {"rejection_rate": None}}
+
+    before, after = headline(report(FALLBACK)), headline(report("ask_hours"))
+    table = render_review_comparison(before, after)
+    assert "F1 macro tests/nlu_holdout.yml" in table and "1.000" in table
+    lines = {line.split("  ")[0]: line.split() for line in table.splitlines()}
+    assert lines["repli tests/nlu_holdout.yml"][-2:] == ["50.0%", "0.0%"], "the reviewed wording left the fallback"
+    assert lines["rejet hors-sujet externe"][-2:] == ["97.0%", "97.0%"]
+    assert "parlé courant" not in table, "a set that was not measured is not shown"
