@@ -59,7 +59,8 @@ def report_command(args: argparse.Namespace) -> int:
     return 0
 
 
-WHY_LABELS = {"not_understood": "non compris", "low_confidence": "compris avec peu de confiance",
+WHY_LABELS = {"not_understood": "non compris", "off_topic": "répondu hors sujet",
+              "low_confidence": "compris avec peu de confiance",
               "rated_no": "suivi d'un « non »"}
 
 

@@ -4,6 +4,8 @@ the reviewed examples written to `data/nlu/reviewed.yml` for the next training.
 What lands in the inbox, read from the tracker store (texts already redacted, `bot.privacy`):
 
 - a message not understood (intent ``nlu_fallback``);
+- a message answered as off-topic (intent ``out_of_scope``): a question of the guide said in words the
+  model does not know yet lands there as often as in the fallback;
 - a message understood with a low confidence (below `LOW_CONFIDENCE`);
 - the question whose answer a citizen rated "non" (`bot.feedback`).
 
@@ -55,6 +57,7 @@ class Why(str, Enum):
     """Why a message is in the inbox."""
 
     NOT_UNDERSTOOD = "not_understood"
+    OFF_TOPIC = "off_topic"
     LOW_CONFIDENCE = "low_confidence"
     RATED_NO = "rated_no"
 
@@ -123,6 +126,8 @@ def candidates(sessions: Iterable[Session], low_confidence: float = LOW_CONFIDEN
                 last_question = event
                 if intent == FALLBACK_INTENT:
                     found.append(Candidate(text, Why.NOT_UNDERSTOOD, intent, confidence, channel))
+                elif intent == OUT_OF_SCOPE:
+                    found.append(Candidate(text, Why.OFF_TOPIC, intent, confidence, channel))
                 elif confidence is not None and confidence < low_confidence:
                     found.append(Candidate(text, Why.LOW_CONFIDENCE, intent, confidence, channel))
             elif kind == "slot" and event.get("name") == FEEDBACK_SLOT and last_question is not None:

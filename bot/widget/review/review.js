@@ -4,6 +4,7 @@
 
   var WHY = {
     not_understood: "non compris",
+    off_topic: "répondu hors sujet",
     low_confidence: "compris avec peu de confiance",
     rated_no: "suivi d'un « non »",
   };
