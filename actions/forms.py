@@ -51,8 +51,11 @@ from bot.settings import get_settings
 
 FAILURES_SLOT = FORM_FAILURES_SLOT
 
-# Intents that are answers (or a wish to stop) while a form waits; any other one is a topic switch.
-ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback", None}
+# Intents that are answers (or a wish to stop) while a form waits; any other one is a topic switch. A
+# message read as off-topic while a form waits for a value is an answer too: "je le trouve pas", "je me
+# suis trompé, c'est jean@…" or a password typed again are far from the guide's questions, and the form
+# reads the value or counts an answer it could not read (its hint, then the call centre).
+ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback", "out_of_scope", None}
 QUIT_INTENTS = {"deny"}
 _QUIT_WORDS = re.compile(
     r"\b(laisse[rz]? (faire|tomber)|annule[rz]?|annulation|arr[êe]te[rz]?|stop|oublie[rz]? (ça|ca)|"

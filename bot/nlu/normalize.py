@@ -47,6 +47,16 @@ ACCENTS = {
     "fevrier": "février", "decembre": "décembre", "aout": "août", "zero": "zéro",
 }
 
+# Spoken Quebec French written as it sounds: the pronoun glued to the verb ("jdois tu de l'argent",
+# "chu pas capable"), written out so the words are the ones the model learnt.
+CONTRACTIONS = {
+    f"{prefix}{verb}": f"je {verb}"
+    for prefix in ("j", "j'")
+    for verb in ("dois", "suis", "veux", "peux", "sais", "vais", "me", "trouve", "comprends", "pense", "fais",
+                 "voudrais", "voulais", "cherche", "parle", "reçois", "recois")
+} | {"chu": "je suis", "chus": "je suis", "chuis": "je suis", "chais": "je sais", "jai": "j'ai"}
+_WRITTEN_OUT = ACCENTS | CONTRACTIONS
+
 _AROBASE = frozenset({"arobase", "arobas", "arrobase", "arrobas", "@"})
 # Spoken separators inside an email, longest first.
 _EMAIL_CONNECTORS = (
@@ -456,7 +466,7 @@ def _segmentations(words: tuple[str, ...], breaks: frozenset[int], offset: int):
 # --- accents ------------------------------------------------------------------------------
 
 def _accent(token: _Token) -> _Token:
-    accented = ACCENTS.get(token.key)
+    accented = _WRITTEN_OUT.get(token.key)
     if accented is None:
         return token
     if token.word[:1].isupper():

@@ -104,3 +104,17 @@ def test_small_numbers_in_a_phrase_become_digits_only_when_compound():
                                  "zéro " * 40, "un " * 30, "quatre-vingt-" , "- , ; !", "euh euh euh"])
 def test_odd_inputs_never_crash(odd):
     assert isinstance(normalize(odd), str)
+
+
+@pytest.mark.parametrize(("said", "written"), [
+    ("jdois tu de l'argent à la ville", "je dois tu de l'argent à la ville"),
+    ("Chu pas capable de me connecter", "Je suis pas capable de me connecter"),
+    ("j'veux lier ma carte", "je veux lier ma carte"),
+    ("jai pas reçu le courriel", "j'ai pas reçu le courriel"),
+])
+def test_quebec_contractions_are_written_out(said, written):
+    assert normalize(said) == written
+
+
+def test_a_word_that_only_starts_like_a_contraction_is_kept():
+    assert normalize("jdoiseau chuchote") == "jdoiseau chuchote"
