@@ -57,6 +57,18 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # A part that has not stopped after 20 s is killed: Ctrl-C always stops everything (a CI run once
+  # waited more than a minute here for a part that did not stop).
+  for _ in $(seq 1 40); do
+    alive=""
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done
+    [ -z "$alive" ] && break
+    sleep 0.5
+  done
+  for pid in $alive; do
+    echo "Arrêt forcé du processus $pid ($(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | cut -c1-80))." >&2
+    kill -9 "$pid" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   echo "Assistant arrêté."
 }
