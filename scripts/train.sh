@@ -7,15 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 mkdir -p models var
-name=model
 data=(data)
-if [ "${1:-}" = "--before-review" ]; then
-  name=model-before-review
+if [ "${1:-}" = "--before-review" ]; then  # same inputs, same hash: a model of those inputs is reused
   mapfile -t data < <(find data -type f -name "*.yml" ! -path data/nlu/reviewed.yml | sort)
 fi
 inputs=$( (find domain.yml config.yml "${data[@]}" -type f -name "*.yml"; echo bot/nlu/normalize.py; echo bot/nlu/components.py; echo bot/nlu/intent_classifier.py) | sort)
 hash=$( (cat requirements.lock; for f in $inputs; do echo "$f"; cat "$f"; done) | sha256sum | cut -c1-16)
-model="models/$name-$hash.tar.gz"
+model="models/model-$hash.tar.gz"
 # A model already trained (its .train-seconds is written last) needs no lock: no waiting behind
 # another worktree's training.
 if [ -f "$model" ] && [ -f "${model%.tar.gz}.train-seconds" ]; then
@@ -34,7 +32,7 @@ if [ ! -f "$model" ]; then
   start=$(date +%s)
   # One line per stage on stderr while Rasa trains (the whole log goes to var/train.log): a newcomer
   # sees what it is doing instead of minutes of silence; stdout stays the model's path.
-  .venv/bin/rasa train --fixed-model-name "$name-$hash" --data "${data[@]}" --out models 2>&1 | tee var/train.log | \
+  .venv/bin/rasa train --fixed-model-name "model-$hash" --data "${data[@]}" --out models 2>&1 | tee var/train.log | \
     .venv/bin/python scripts/train_progress.py "$start" >&2 || {
     tail -n 40 var/train.log >&2; echo "Erreur : l'entraînement a échoué (var/train.log)." >&2; exit 1; }
   seconds=$(( $(date +%s) - start ))
