@@ -57,8 +57,7 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  # A part that has not stopped after 20 s is killed: Ctrl-C always stops everything (a CI run once
-  # waited more than a minute here for a part that did not stop).
+  # A part that has not stopped after 20 s is killed: Ctrl-C always stops everything.
   for _ in $(seq 1 40); do
     alive=""
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done

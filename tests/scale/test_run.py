@@ -72,8 +72,12 @@ def running(tmp_path_factory) -> Iterator[Running]:
     }
     subprocess.run([str(BIN / "python"), "-m", "bot", "backend", "seed"], cwd=PROJECT_ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
+    # Ctrl-C reaches run.sh as it does in a terminal, even when the tests themselves were started in the
+    # background (a non-interactive shell starts background jobs with SIGINT ignored, and bash cannot
+    # trap a signal ignored on entry).
     process = subprocess.Popen([str(PROJECT_ROOT / "scripts" / "run.sh")], cwd=PROJECT_ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     banner = []
     deadline = time.monotonic() + 900
     assert process.stdout is not None
