@@ -42,8 +42,6 @@ PRIVATE_NAMES = (
     "rasa.core.channels.socketio.SocketIOOutput._send_message",
     # bot/rasa_speedups.py: replaced by a version that checks the schema once.
     "rasa.core.actions.action.RemoteAction._validate_action_result",
-    # bot/nlu/intent_classifier.py: reads the width of a message's features before predicting.
-    "rasa.nlu.classifiers.logistic_regression_classifier.LogisticRegressionClassifier._create_X",
 )
 
 # Rasa attributes replaced or wrapped at run time: the speed fixes of `bot.rasa_speedups.apply`, the

@@ -3,8 +3,8 @@
 Rasa 3.6's ``LogisticRegressionClassifier`` fixes ``C=1`` and ``class_weight="balanced"``. Measured by
 `make eval` on this project's data (docs/production.md, "A leaner turn"), that pair sends the most
 citizens' questions to the fallback and rejects the least everyday talk; ``C=30`` without class
-weights does best. An empty or blank message gets no intent instead of failing the turn. Everything else (features, training, ranking, saving with skops)
-is Rasa's.
+weights does best. An empty or blank message gets no intent instead of failing the turn. Everything
+else (features, training, ranking, saving with skops) is Rasa's.
 """
 
 from __future__ import annotations
@@ -35,24 +35,18 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
         """Rasa's prediction; a message whose features do not have the trained width gets no intent.
 
         An empty or blank text gets no token, so some featurisers give it nothing and its row is
-        narrower than the model's: Rasa's classifier would fail the whole turn. It gets a confidence
-        of 0 instead, so the FallbackClassifier sends it to the fallback.
+        narrower than the model's: Rasa's classifier raises and would fail the whole turn. Such a
+        message gets a confidence of 0 instead, so the FallbackClassifier sends it to the fallback.
+        The other messages are predicted in one batch, as Rasa does.
         """
-        width = getattr(self.clf, "n_features_in_", None)
-        if width is None:  # not trained yet
+        try:
             return super().process(messages)
-        readable = [m for m in messages if self._width(m) == width]
-        if readable:
-            super().process(readable)
-        read = {id(m) for m in readable}
+        except ValueError:  # rows of different widths, or not the trained width
+            pass
         for message in messages:
-            if id(message) not in read:
+            try:
+                super().process([message])
+            except ValueError:
                 message.set("intent", {"name": None, "confidence": 0.0}, add_to_output=True)
                 message.set("intent_ranking", [], add_to_output=True)
         return messages
-
-    def _width(self, message: Message) -> int:
-        try:
-            return int(super()._create_X([message]).shape[1])
-        except ValueError:
-            return -1

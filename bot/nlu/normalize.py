@@ -107,7 +107,7 @@ def _normalize(text: str) -> str:
     tokens = _collapse_repetitions(tokens)
     tokens = _join_emails(tokens)
     tokens = _write_numbers(tokens)
-    tokens = [_accent(t) for t in tokens]
+    tokens = [_written_out(t) for t in tokens]
     return " ".join(t.render() for t in tokens if t.render())
 
 
@@ -463,9 +463,9 @@ def _segmentations(words: tuple[str, ...], breaks: frozenset[int], offset: int):
                 yield [(words[:stop], value)] + rest
 
 
-# --- accents ------------------------------------------------------------------------------
+# --- accents and contractions -------------------------------------------------------------
 
-def _accent(token: _Token) -> _Token:
+def _written_out(token: _Token) -> _Token:
     accented = _WRITTEN_OUT.get(token.key)
     if accented is None:
         return token

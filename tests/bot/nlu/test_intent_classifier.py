@@ -2,22 +2,18 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from rasa.core.agent import Agent
 
 from bot.settings import PROJECT_ROOT
+from bot.tools.evaluation import trained_model
 
 
 @pytest.fixture(scope="module")
 def agent() -> Agent:
-    out = subprocess.run([str(PROJECT_ROOT / "scripts" / "train.sh")], cwd=PROJECT_ROOT, capture_output=True,
-                         text=True, check=False)
-    if out.returncode != 0:
-        pytest.fail(f"training failed:\n{out.stderr[-3000:]}")
-    return Agent.load(str(PROJECT_ROOT / out.stdout.strip().splitlines()[-1]))
+    return Agent.load(str(PROJECT_ROOT / trained_model()))
 
 
 def parse(agent: Agent, text: str) -> dict:
