@@ -1,0 +1,183 @@
+"""What a Rasa instance remembers of its recent conversations, for when the tracker store's database fails.
+
+Per conversation, the stored rows of its latest session, as the database holds them or will hold them:
+the redacted JSON of each event (`bot.privacy`), never a real personal value (those stay in the slot
+vault, as for a row read from the database). The redacting tracker store (`bot.tracker_store`) keeps
+this view up to date on every successful read and write, and reads it only when the database fails, so
+that a conversation goes on where it was instead of starting blank.
+
+Rows the database could not take are also *pending*, in order, until a later write takes them. They
+are kept apart from the view: a session that starts during the outage drops the older session from
+the view (as the database's query of the latest session does), but its pending rows must still be
+written.
+
+Bounded, per process: at most ``max_conversations`` (the least recently used is dropped first, one
+without pending rows before one with), and a conversation idle for ``idle_seconds`` is forgotten unless
+it has pending rows. Rows are shared with the caller (the same strings), not copied.
+"""
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+SESSION_STARTED = "session_started"
+
+
+class StoredRow(NamedTuple):
+    """One event as the tracker store writes it: the columns of Rasa's ``events`` table, ``data`` redacted."""
+
+    type_name: str
+    timestamp: float | None
+    intent_name: str | None
+    action_name: str | None
+    data: str
+
+
+@dataclass
+class _Conversation:
+    view: list[StoredRow] | None  # the latest session as known (stored and pending); None: not known
+    pending: list[StoredRow] = field(default_factory=list)
+    used: float = 0.0
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """What a bound made the memory drop: conversations, and pending rows lost with them."""
+
+    conversations: int = 0
+    pending_rows: int = 0
+
+
+def latest_session(rows: Sequence[StoredRow]) -> list[StoredRow]:
+    """The rows of the latest session, as the tracker store's query reads them from the database: those
+    whose time is at or after the latest ``session_started`` (all of them when there is none)."""
+    starts = [row.timestamp for row in rows if row.type_name == SESSION_STARTED and row.timestamp is not None]
+    if not starts:
+        return list(rows)
+    start = max(starts)
+    return [row for row in rows if row.timestamp is None or row.timestamp >= start]
+
+
+class ConversationMemory:
+    """The latest-session rows of recent conversations, and the rows not written yet (see the module doc)."""
+
+    def __init__(self, max_conversations: int, idle_seconds: float, clock: Callable[[], float] = time.monotonic,
+                 on_drop: Callable[[Dropped], None] | None = None) -> None:
+        if max_conversations < 1:
+            raise ValueError("max_conversations must be at least 1")
+        self.max_conversations = max_conversations
+        self.idle_seconds = idle_seconds
+        self._clock = clock
+        self.on_drop = on_drop  # told what a bound dropped
+        self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._conversations)
+
+    def __contains__(self, sender_id: object) -> bool:
+        return sender_id in self._conversations
+
+    def view(self, sender_id: str) -> list[StoredRow] | None:
+        """The latest session's rows as known (stored, then pending), or None when the conversation is unknown."""
+        self._drop_idle()
+        conversation = self._conversations.get(sender_id)
+        if conversation is None or conversation.view is None:
+            return None
+        self._touch(sender_id, conversation)
+        return list(conversation.view)
+
+    def loaded(self, sender_id: str, rows: Sequence[StoredRow]) -> None:
+        """The database's rows of the conversation's latest session, just read: they become the view."""
+        self._entry(sender_id).view = latest_session(rows)
+        self._bound()
+
+    def start_blank(self, sender_id: str) -> None:
+        """The conversation starts with nothing known (its rows could not be read)."""
+        self.loaded(sender_id, [])
+
+    def append(self, sender_id: str, after: int, rows: Sequence[StoredRow], *, pending: bool,
+               view: Callable[[], Sequence[StoredRow]] | None = None) -> None:
+        """``rows`` follow the first ``after`` rows of the conversation; ``pending``: not written yet.
+
+        When the view does not hold exactly ``after`` rows (the conversation was not known, or the
+        tracker saved is not the one the view describes), the view becomes ``view()`` (every row of the
+        tracker saved) when given, else it is forgotten (the next read from the database loads it).
+        """
+        conversation = self._entry(sender_id)
+        if conversation.view is not None and len(conversation.view) == after:
+            conversation.view = latest_session(conversation.view + list(rows))
+        else:
+            conversation.view = latest_session(list(view())) if view is not None else None
+        if pending:
+            conversation.pending.extend(rows)
+        self._bound()
+
+    def pending(self, sender_id: str) -> list[StoredRow]:
+        """The conversation's rows not written yet, in order."""
+        conversation = self._conversations.get(sender_id)
+        return list(conversation.pending) if conversation else []
+
+    def written(self, sender_id: str, count: int) -> None:
+        """The first ``count`` pending rows of the conversation are in the database now."""
+        conversation = self._conversations.get(sender_id)
+        if conversation is not None:
+            del conversation.pending[:count]
+            if conversation.view is None and not conversation.pending:
+                del self._conversations[sender_id]
+
+    def pending_conversations(self) -> list[str]:
+        """Conversations with rows not written yet, the least recently used first."""
+        return [sender_id for sender_id, conversation in self._conversations.items() if conversation.pending]
+
+    def pending_rows(self) -> int:
+        return sum(len(conversation.pending) for conversation in self._conversations.values())
+
+    def _entry(self, sender_id: str) -> _Conversation:
+        self._drop_idle()
+        conversation = self._conversations.get(sender_id)
+        if conversation is None:
+            conversation = self._conversations[sender_id] = _Conversation(view=None)
+        self._touch(sender_id, conversation)
+        return conversation
+
+    def _touch(self, sender_id: str, conversation: _Conversation) -> None:
+        conversation.used = self._clock()
+        self._conversations.move_to_end(sender_id)
+
+    def _drop_idle(self) -> None:
+        cutoff = self._clock() - self.idle_seconds
+        idle = []
+        for sender_id, conversation in self._conversations.items():  # least recently used first
+            if conversation.used > cutoff:
+                break
+            if not conversation.pending:
+                idle.append(sender_id)
+        for sender_id in idle:
+            del self._conversations[sender_id]
+        if idle:
+            self._dropped(Dropped(conversations=len(idle)))
+
+    def _bound(self) -> None:
+        excess = len(self._conversations) - self.max_conversations
+        if excess <= 0:
+            return
+        # Least recently used first, those without pending rows before those with.
+        chosen: list[str] = []
+        for sender_id, conversation in self._conversations.items():
+            if not conversation.pending:
+                chosen.append(sender_id)
+                if len(chosen) == excess:
+                    break
+        if len(chosen) < excess:
+            chosen += [s for s, c in self._conversations.items() if c.pending][: excess - len(chosen)]
+        lost = 0
+        for sender_id in chosen:
+            lost += len(self._conversations.pop(sender_id).pending)
+        self._dropped(Dropped(conversations=excess, pending_rows=lost))
+
+    def _dropped(self, dropped: Dropped) -> None:
+        if self.on_drop is not None:
+            self.on_drop(dropped)
