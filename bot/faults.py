@@ -20,13 +20,19 @@ answer. Two hooks close that gap, installed by `bot.rasa_compat.apply` on the su
 
 The account database is the action server's business: its ``BackendUnavailable`` already makes the
 action escalate with ``utter_backend_unavailable`` (actions/escalation.py).
+
+The tracker store's database down is handled by the store itself (`bot.tracker_store`): a conversation goes
+on from the instance's memory. One it must start blank (unknown to this instance) is reported here with
+`conversation_restarted`, and `restart_notice` makes the turn's first answer start with
+``utter_conversation_restarted``.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from bot import metrics
@@ -39,6 +45,7 @@ logger = logging.getLogger(__name__)
 IVR_CHANNEL = "ivr"
 TECHNICAL_PROBLEM = "utter_technical_problem"
 TECHNICAL_PROBLEM_TRANSFER = "utter_technical_problem_transfer"
+CONVERSATION_RESTARTED = "utter_conversation_restarted"
 
 # How many guarded action runs enclose the current one (a form's validation runs inside the form).
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("assistant_action_depth", default=0)
@@ -51,6 +58,14 @@ class ActionUnavailable(Exception):
         super().__init__(f"custom action {action} could not run ({kind})")
         self.action = action
         self.kind = kind
+
+
+def _text(responses: Responses, name: str, channel: str | None) -> str:
+    variant = IVR_CHANNEL if channel == IVR_CHANNEL else None
+    try:
+        return response_text(responses, name, variant)
+    except KeyError:  # a model trained before this response existed: the project's domain.yml has it
+        return response_text(project_responses(), name, variant)
 
 
 def fallback_messages(responses: Responses, channel: str | None) -> list[dict[str, Any]]:
@@ -66,11 +81,7 @@ def fallback_messages(responses: Responses, channel: str | None) -> list[dict[st
     on_the_phone = channel == IVR_CHANNEL
     transfer = phone_transfer(directory, directory.now()) if on_the_phone else None
     name = TECHNICAL_PROBLEM_TRANSFER if transfer else TECHNICAL_PROBLEM
-    channel_variant = IVR_CHANNEL if on_the_phone else None
-    try:
-        text = response_text(responses, name, channel_variant)
-    except KeyError:  # a model trained before these responses existed: the project's domain.yml has them
-        text = response_text(project_responses(), name, channel_variant)
+    text = _text(responses, name, channel)
     message: dict[str, Any] = {
         "text": fill(text, variables),
         "utter_action": name,
@@ -78,6 +89,67 @@ def fallback_messages(responses: Responses, channel: str | None) -> list[dict[st
     if transfer:
         message["custom"] = {IVR_TRANSFER_KEY: transfer[IVR_TRANSFER_KEY]}
     return [message]
+
+
+class _Turn:
+    """The conversation of the turn being handled, and whether its tracker store started it blank."""
+
+    def __init__(self, sender_id: str) -> None:
+        self.sender_id = sender_id
+        self.restarted = False
+        self.told = False
+
+
+_turn: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar("assistant_turn", default=None)
+
+
+def conversation_restarted(sender_id: str) -> None:
+    """The tracker store could not read this conversation and this instance knew nothing of it: it starts
+    blank (called by `bot.tracker_store`); the turn's first answer says so (`restart_notice`)."""
+    turn = _turn.get()
+    if turn is not None and turn.sender_id == sender_id:
+        turn.restarted = True
+
+
+@contextlib.contextmanager
+def restart_notice(message: Any, responses: Callable[[], Responses]) -> Iterator[None]:
+    """While a citizen message is handled: if its conversation starts blank because the tracker store failed,
+    ``utter_conversation_restarted`` goes out right before the first answer, once.
+
+    The message's output channel (one per message in every channel) gets its own ``send_response`` for the
+    turn; Rasa sends every answer through it.
+    """
+    output = getattr(message, "output_channel", None)
+    sender_id = getattr(message, "sender_id", None)
+    if output is None or sender_id is None:
+        yield
+        return
+    turn = _Turn(str(sender_id))
+    token = _turn.set(turn)
+    send = output.send_response
+
+    async def send_response(recipient_id: str, reply: dict[str, Any]) -> None:
+        if turn.restarted and not turn.told:
+            turn.told = True
+            text = _text(responses(), CONVERSATION_RESTARTED, getattr(message, "input_channel", None))
+            await send(recipient_id, {"text": text, "utter_action": CONVERSATION_RESTARTED})
+        await send(recipient_id, reply)
+
+    own = vars(output).get("send_response") if hasattr(output, "__dict__") else None
+    try:
+        output.send_response = send_response
+    except AttributeError:  # a channel object that takes no attribute: no notice
+        _turn.reset(token)
+        yield
+        return
+    try:
+        yield
+    finally:
+        if own is None:
+            del output.send_response  # the class's own again
+        else:
+            output.send_response = own
+        _turn.reset(token)
 
 
 def fallback_events(tracker: Any, domain: Any) -> list[Any]:

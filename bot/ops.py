@@ -6,7 +6,8 @@ HTTP request (``assistant_http_request_seconds``), every citizen message on ever
 (``assistant_turns_total``, ``assistant_turn_seconds``: the agent's ``handle_message``, which the REST,
 socket.io and IVR channels all call) and the custom actions Rasa failed to run. A turn whose handling
 raises (the lock store's Redis down, say) is answered with the technical-problem message of `bot.faults`
-and counted in ``assistant_turn_errors_total``. Neither endpoint says
+and counted in ``assistant_turn_errors_total``; a conversation the tracker store had to start blank gets
+`bot.faults.restart_notice` before its first answer. Neither endpoint says
 anything personal, so neither needs the API token; publish neither on the internet (docs/production.md).
 """
 from __future__ import annotations
@@ -49,7 +50,8 @@ def _meter_agent(agent: Any) -> None:
         started = time.perf_counter()
         failed = True
         try:
-            result = await original(message, *args, **kwargs)
+            with faults.restart_notice(message, lambda: getattr(agent.domain, "responses", None) or {}):
+                result = await original(message, *args, **kwargs)
             failed = False
             return result
         except Exception as error:  # noqa: BLE001 - the citizen is answered and the operators counted

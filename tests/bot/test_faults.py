@@ -233,3 +233,28 @@ def test_on_the_phone_when_the_call_centre_is_known_closed_the_caller_hears_the_
     assert "450 961-2001" in reply_for([phone])["say"][0] and "**" not in phone["text"]
     assert reply_for([phone])["actions"] == []
     assert "**450 961-2001, poste 4000**" in web["text"]
+
+
+@pytest.mark.parametrize("channel", ["rest", "ivr"])
+async def test_a_conversation_started_blank_is_told_so_once_before_its_first_answer(domain, channel):
+    from bot.channels.responses import response_text
+
+    output = CollectingOutputChannel()
+    message = UserMessage("bonjour", output, "conv-blank", input_channel=channel)
+    with faults.restart_notice(message, lambda: domain.responses):
+        faults.conversation_restarted("another-conversation")
+        faults.conversation_restarted("conv-blank")  # what the tracker store says when it starts it blank
+        await output.send_response("conv-blank", {"text": "Bonjour!"})
+        await output.send_response("conv-blank", {"text": "Comment puis-je vous aider?"})
+    notice = response_text(domain.responses, faults.CONVERSATION_RESTARTED, "ivr" if channel == "ivr" else None)
+    assert [m["text"] for m in output.messages] == [notice, "Bonjour!", "Comment puis-je vous aider?"]
+    assert "send_response" not in vars(output)
+
+
+async def test_a_conversation_read_normally_gets_no_notice(domain):
+    output = CollectingOutputChannel()
+    with faults.restart_notice(UserMessage("bonjour", output, "conv-known"), lambda: domain.responses):
+        faults.conversation_restarted("another-conversation")
+        await output.send_response("conv-known", {"text": "Bonjour!"})
+    faults.conversation_restarted("conv-known")  # outside a turn: nothing to tell
+    assert [m["text"] for m in output.messages] == ["Bonjour!"]
