@@ -17,7 +17,14 @@ Rasa server (bot/ops.py serves ``/metrics`` and ``/ready`` and measures):
   mid-request), ``http_<status>``, else the exception class; the citizen got the technical-problem
   message (bot/faults.py)
 - ``assistant_tracker_store_errors_total{operation}``: the tracker store's database failed (``retrieve``,
-  ``save``); Rasa's fail-safe then keeps the conversation in the instance's memory (docs/production.md)
+  ``save``, ``flush``); the store then answers from, and keeps the new events in, the instance's memory
+  of recent conversations (bot/tracker_memory.py, docs/production.md)
+- ``assistant_tracker_store_memory_reads_total{outcome}``: conversations read from that memory because the
+  database failed: ``resumed`` (known, goes on where it was) or ``blank`` (unknown to this instance)
+- ``assistant_tracker_store_pending_conversations``, ``assistant_tracker_store_pending_events``: events kept
+  in memory because the database failed, waiting to be written (gauges)
+- ``assistant_tracker_store_recovered_events_total``: pending events written once the database answered
+- ``assistant_tracker_store_lost_events_total``: pending events dropped by the memory's bound (never written)
 - ``assistant_slot_vault_errors_total{operation}``: the Redis slot vault failed (``put``, ``read``,
   ``forget``); the conversation went on, its personal values counted as expired (bot/tracker_store.py)
 - ``assistant_component_up{component}``: 1/0 per part checked by readiness (bot/health.py)
@@ -81,6 +88,23 @@ ACTION_CALL_ERRORS = Counter(
 )
 TRACKER_STORE_ERRORS = Counter(
     "assistant_tracker_store_errors", "Tracker store operations that failed, by operation.", ["operation"]
+)
+TRACKER_STORE_MEMORY_READS = Counter(
+    "assistant_tracker_store_memory_reads",
+    "Conversations read from the instance's memory because the tracker store's database failed, by outcome.",
+    ["outcome"],
+)
+TRACKER_STORE_PENDING_CONVERSATIONS = Gauge(
+    "assistant_tracker_store_pending_conversations", "Conversations with events the database could not take yet."
+)
+TRACKER_STORE_PENDING_EVENTS = Gauge(
+    "assistant_tracker_store_pending_events", "Events kept in memory because the database could not take them yet."
+)
+TRACKER_STORE_RECOVERED_EVENTS = Counter(
+    "assistant_tracker_store_recovered_events", "Pending events written once the tracker store's database answered."
+)
+TRACKER_STORE_LOST_EVENTS = Counter(
+    "assistant_tracker_store_lost_events", "Pending events dropped by the bound of the instance's memory."
 )
 SLOT_VAULT_ERRORS = Counter(
     "assistant_slot_vault_errors", "Slot vault (Redis) operations that failed, by operation.", ["operation"]

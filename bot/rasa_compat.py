@@ -31,7 +31,6 @@ SUPPORTED_RASA_VERSION = "3.6.21"
 PRIVATE_NAMES = (
     # bot/tracker_store.py: RedactingSQLTrackerStore overrides these hooks and calls Rasa's own.
     "rasa.core.tracker_store.SQLTrackerStore._retrieve",
-    "rasa.core.tracker_store.SQLTrackerStore._additional_events",
     "rasa.core.tracker_store.SQLTrackerStore._event_query",
     "rasa.core.tracker_store.TrackerStore._stream_new_events",
     # bot/channels/web.py: GuardedRestInput hands Rasa the checked message through these hooks.

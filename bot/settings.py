@@ -50,6 +50,8 @@ class Settings:
     identification_idle_minutes: float = 10.0
     readiness_timeout_seconds: float = 2.0
     action_timeout_seconds: float = 8.0
+    tracker_memory_conversations: int = 2000
+    tracker_memory_idle_minutes: float = 60.0
     environment: str = "production"
 
     @property
@@ -93,6 +95,8 @@ def get_settings() -> Settings:
         identification_idle_minutes=float(_env("BOT_IDENTIFICATION_IDLE_MINUTES", "10")),
         readiness_timeout_seconds=float(_env("BOT_READINESS_TIMEOUT_SECONDS", "2")),
         action_timeout_seconds=float(_env("BOT_ACTION_TIMEOUT_SECONDS", "8")),
+        tracker_memory_conversations=int(_env("BOT_TRACKER_MEMORY_CONVERSATIONS", "2000")),
+        tracker_memory_idle_minutes=float(_env("BOT_TRACKER_MEMORY_IDLE_MINUTES", "60")),
         environment=_env("BOT_ENVIRONMENT", "production").lower(),
     )
 

@@ -18,19 +18,32 @@ the same query it ran to load them. This store keeps its SQLite connections in a
 mode, and remembers how many events it loaded for the conversation, so the save needs no count;
 a save it cannot match to a load (a tracker created in this process) still counts.
 
-It overrides private hooks of Rasa's store (``_retrieve``, ``_additional_events``,
-``_stream_new_events``) and copies its ``save``: on a Rasa release other than the one they were
-checked on, it refuses to start rather than risk personal data reaching the broker in clear
-(`bot.rasa_compat`).
+When the database fails, the conversation goes on where it was (issue 15). The store remembers the
+latest session of recent conversations (`bot.tracker_memory.ConversationMemory`: the same redacted
+rows as the database, bounded by ``BOT_TRACKER_MEMORY_CONVERSATIONS`` and
+``BOT_TRACKER_MEMORY_IDLE_MINUTES``) and reads it only when the database does not answer: a half-filled
+form resumes with its values (the vault still holds them), a conversation this instance never saw
+starts blank and `bot.faults` says so in its first answer. Rows the database cannot take stay
+*pending* in that memory; the next operation that reaches the database for the conversation writes
+them first, in order, and any successful operation, or a retry every ``FLUSH_INTERVAL_SECONDS``,
+writes those of the others. Before writing, the store reads which of them the database already has
+(a commit whose answer was lost), so each event is stored once. Database errors therefore never
+reach Rasa's ``FailSafeTrackerStore`` (whose fallback starts from a blank tracker and keeps what is
+saved where nobody reads it); they are counted and logged by class only, and readiness
+(`bot.health`) runs its own query, so ``/ready`` still names the tracker store.
+
+It overrides private hooks of Rasa's store (``_retrieve``, ``_stream_new_events``), calls its
+``_event_query`` and copies its ``save``: on a Rasa release other than the one they were checked on,
+it refuses to start rather than risk personal data reaching the broker in clear (`bot.rasa_compat`).
 """
 from __future__ import annotations
 
+import asyncio
 import functools
-import itertools
 import json
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -44,9 +57,10 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserU
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import metrics, rasa_compat
+from bot import faults, metrics, rasa_compat
 from bot.privacy import expects_password, install_log_redaction, redact_event, slot_kind
 from bot.settings import get_settings
+from bot.tracker_memory import ConversationMemory, Dropped, StoredRow
 
 install_log_redaction()
 rasa_compat.apply()
@@ -165,7 +179,7 @@ def _slot_key(event: dict[str, Any]) -> str:
 
 @functools.cache
 def _latest_session_events() -> sa.sql.Select:
-    """The stored data of a conversation's latest session, in order: Rasa's `_event_query` as one
+    """The stored rows of a conversation's latest session, in order: Rasa's `_event_query` as one
     statement built once (Rasa builds its ORM query anew on every turn)."""
     events = SQLTrackerStore.SQLEvent.__table__
     sender = sa.bindparam("sender_id")
@@ -175,7 +189,7 @@ def _latest_session_events() -> sa.sql.Select:
         .scalar_subquery()
     )
     return (
-        sa.select(events.c.data)
+        sa.select(events.c.type_name, events.c.timestamp, events.c.intent_name, events.c.action_name, events.c.data)
         .where(events.c.sender_id == sender, sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
         .order_by(events.c.id)
     )
@@ -198,9 +212,14 @@ def _pooled_sqlite_engine(url: sa.engine.URL) -> sa.engine.Engine:
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    """Rasa's SQL tracker store, storing and streaming events only after redaction."""
+    """Rasa's SQL tracker store, storing and streaming events only after redaction, and going on from the
+    instance's memory of recent conversations while its database fails (see the module doc)."""
 
     MAX_REMEMBERED_COUNTS = 10_000
+    # While events wait in memory, how often the store tries to write them without a turn asking.
+    FLUSH_INTERVAL_SECONDS = 5.0
+    # Conversations whose pending events one successful operation, or one retry, writes at most.
+    FLUSH_BATCH = 20
 
     def __init__(
         self,
@@ -208,17 +227,26 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         host: str | None = None,
         event_broker: EventBroker | None = None,
         slot_vault: SlotVault | None = None,
+        memory: ConversationMemory | None = None,
         **kwargs: Any,
     ) -> None:
         rasa_compat.require_supported("the redacting tracker store (bot.tracker_store.RedactingSQLTrackerStore)")
-        url = host if host and "://" in host else get_settings().tracker_store_url
+        settings = get_settings()
+        url = host if host and "://" in host else settings.tracker_store_url
         for key in ("dialect", "db", "port", "username", "password", "login_db", "query"):
             kwargs.pop(key, None)
         self.slot_vault = slot_vault if slot_vault is not None else make_slot_vault()
+        self.memory = memory if memory is not None else ConversationMemory(
+            settings.tracker_memory_conversations, settings.tracker_memory_idle_minutes * 60
+        )
+        if self.memory.on_drop is None:
+            self.memory.on_drop = _count_dropped
         # Events of the latest session loaded per conversation, for the next save (see the module doc).
         self._loaded_counts: OrderedDict[str, int] = OrderedDict()
         # Trackers being saved, for the password context of the events streamed to the broker.
         self._saving: dict[str, DialogueStateTracker] = {}
+        self._failing = False  # the last operation found the database unavailable
+        self._flusher: asyncio.Task | None = None
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         self.engine: sa.engine.Engine
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
@@ -232,27 +260,56 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         while len(self._loaded_counts) > self.MAX_REMEMBERED_COUNTS:
             self._loaded_counts.popitem(last=False)
 
+    # --- reading
+
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         try:
-            return await self._retrieve_redacted(sender_id, fetch_events_from_all_sessions)
-        except sa.exc.SQLAlchemyError:
-            metrics.TRACKER_STORE_ERRORS.labels("retrieve").inc()
-            raise
+            rows = self._read(sender_id, fetch_events_from_all_sessions)
+        except sa.exc.SQLAlchemyError as error:
+            self._database_failed("retrieve", error)
+            return self._retrieve_remembered(sender_id, fetch_events_from_all_sessions)
+        if not fetch_events_from_all_sessions:
+            self.memory.loaded(sender_id, rows)
+            if not rows or self.domain:
+                self._remember_count(sender_id, len(rows))
+        self._database_answered()
+        return self._rebuild(sender_id, rows)
 
-    async def _retrieve_redacted(self, sender_id: str, fetch_events_from_all_sessions: bool
-                                 ) -> DialogueStateTracker | None:
+    def _read(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[StoredRow]:
+        """The conversation's stored rows (its pending ones written first, so that they are among them)."""
         with self.session_scope() as session:
+            handled, inserted = self._add_pending(session, sender_id)
+            if handled:
+                session.commit()
+                self._pending_written(sender_id, handled, inserted)
             if fetch_events_from_all_sessions:
-                rows = [row.data for row in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)]
-            else:
-                rows = session.execute(_latest_session_events(), {"sender_id": sender_id}).scalars().all()
-            events = [json.loads(data) for data in rows]
-        if not (self.domain and events):
-            if not events and not fetch_events_from_all_sessions:
+                return [
+                    StoredRow(e.type_name, e.timestamp, e.intent_name, e.action_name, e.data)
+                    for e in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)
+                ]
+            return [StoredRow(*row) for row in session.execute(_latest_session_events(), {"sender_id": sender_id})]
+
+    def _retrieve_remembered(self, sender_id: str, fetch_events_from_all_sessions: bool
+                             ) -> DialogueStateTracker | None:
+        """The database failed: the conversation as this instance last knew it, else a blank one."""
+        view = self.memory.view(sender_id)
+        if view is None:
+            if not fetch_events_from_all_sessions:
+                self.memory.start_blank(sender_id)
                 self._remember_count(sender_id, 0)
+                metrics.TRACKER_STORE_MEMORY_READS.labels("blank").inc()
+                faults.conversation_restarted(sender_id)
             return None
         if not fetch_events_from_all_sessions:
-            self._remember_count(sender_id, len(events))
+            self._remember_count(sender_id, len(view))
+            metrics.TRACKER_STORE_MEMORY_READS.labels("resumed" if view else "blank").inc()
+        return self._rebuild(sender_id, view)
+
+    def _rebuild(self, sender_id: str, rows: list[StoredRow]) -> DialogueStateTracker | None:
+        """The tracker of these rows, with the real values the vault still holds put back in the slot events."""
+        if not (self.domain and rows):
+            return None
+        events = [json.loads(row.data) for row in rows]
         kept = self.slot_vault.values(sender_id)
         for event in events:
             if event.get("event") != "slot":
@@ -264,47 +321,149 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 event["value"] = None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the tracker's new events, redacted; keep real values of redacted slots in the vault."""
-        try:
-            await self._save_redacted(tracker)
-        except sa.exc.SQLAlchemyError:
-            metrics.TRACKER_STORE_ERRORS.labels("save").inc()
-            raise
+    # --- writing
 
-    async def _save_redacted(self, tracker: DialogueStateTracker) -> None:
-        self._saving[tracker.sender_id] = tracker
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's new events, redacted; keep real values of redacted slots in the vault.
+
+        Which events are new: those after the ones loaded for this tracker, else after those this instance
+        knows of the conversation, else after those the database counts (as Rasa does). When the database
+        fails they wait in memory (`ConversationMemory`), and are written first by the next save that
+        reaches it.
+        """
+        sender_id = tracker.sender_id
+        self._saving[sender_id] = tracker
         try:
             await self.stream_events(tracker)
         finally:
-            self._saving.pop(tracker.sender_id, None)
-        with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
-            for event, password_expected in _with_password_context(tracker, new_events):
-                data = event.as_dict()
-                metrics.record_event(data)
-                stored = redact_event(data, password_expected=password_expected)
-                if data.get("event") == "slot" and stored.get("value") != data.get("value"):
-                    self.slot_vault.put(tracker.sender_id, _slot_key(data), data.get("value"))
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=(stored.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=stored.get("name"),
-                        data=json.dumps(stored),
-                    )
-                )
-            session.commit()
-        logger.debug("Tracker of conversation '%s' stored, redacted", tracker.sender_id)
+            self._saving.pop(sender_id, None)
+        size = len(tracker.events)
+        loaded = self._loaded_counts.pop(sender_id, None)
+        view = self.memory.view(sender_id)
+        start = loaded if loaded is not None and loaded <= size else None
+        if start is None and view is not None and len(view) <= size:
+            start = len(view)
+        rows = None if start is None else self._new_rows(tracker, start)
+        if rows == [] and not self.memory.pending(sender_id):
+            return  # nothing new, nothing owed: no round trip
+        try:
+            with self.session_scope() as session:
+                handled, inserted = self._add_pending(session, sender_id)
+                if start is None or rows is None:  # neither loaded nor known here: counted as Rasa does
+                    start = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+                    rows = self._new_rows(tracker, start)
+                session.add_all(self._sql_event(sender_id, row) for row in rows)
+                session.commit()
+        except sa.exc.SQLAlchemyError as error:
+            self._database_failed("save", error)
+            if start is None or rows is None:  # not even counted: every event (those stored are skipped later)
+                start, rows = 0, self._new_rows(tracker, 0)
+            self._keep_pending(tracker, start, rows)
+            return
+        if handled:
+            self._pending_written(sender_id, handled, inserted)
+        self.memory.append(sender_id, start, rows, pending=False, view=(lambda: rows) if start == 0 else None)
+        logger.debug("Tracker of conversation '%s' stored, redacted", sender_id)
+        self._database_answered()
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        """The tracker's events not stored yet: those after the ones loaded, else counted as Rasa does."""
-        loaded = self._loaded_counts.pop(tracker.sender_id, None)
-        if loaded is None or loaded > len(tracker.events):
-            return super()._additional_events(session, tracker)
-        return itertools.islice(tracker.events, loaded, len(tracker.events))
+    def _keep_pending(self, tracker: DialogueStateTracker, start: int, rows: list[StoredRow]) -> None:
+        """The database did not take ``rows`` (the tracker's events from ``start``): they wait in memory."""
+        self.memory.append(tracker.sender_id, start, rows, pending=True,
+                           view=lambda: [row for _, row in _redacted_rows(tracker, 0, start)] + rows)
+        self._pending_changed()
+        self._keep_flushing()
+
+    def _new_rows(self, tracker: DialogueStateTracker, start: int) -> list[StoredRow]:
+        """The rows of the tracker's events from ``start``, redacted; the real values of redacted slots go
+        to the vault and each event is counted in the metrics (once: these events are new)."""
+        rows = []
+        for data, row in _redacted_rows(tracker, start, len(tracker.events)):
+            metrics.record_event(data)
+            if data.get("event") == "slot" and json.loads(row.data).get("value") != data.get("value"):
+                self.slot_vault.put(tracker.sender_id, _slot_key(data), data.get("value"))
+            rows.append(row)
+        return rows
+
+    def _sql_event(self, sender_id: str, row: StoredRow) -> Any:
+        return self.SQLEvent(sender_id=sender_id, type_name=row.type_name, timestamp=row.timestamp,
+                             intent_name=row.intent_name, action_name=row.action_name, data=row.data)
+
+    # --- events kept while the database failed
+
+    def _add_pending(self, session: Any, sender_id: str) -> tuple[int, int]:
+        """Add the conversation's pending rows to ``session``, in order, but those the database already has
+        (counted again now: a write may have committed though its answer was lost); (pending, added)."""
+        pending = self.memory.pending(sender_id)
+        if not pending:
+            return 0, 0
+        events = self.SQLEvent.__table__
+        query = sa.select(events.c.type_name, events.c.timestamp, events.c.data).where(events.c.sender_id == sender_id)
+        times = [row.timestamp for row in pending]
+        if None not in times:
+            query = query.where(events.c.timestamp >= min(t for t in times if t is not None))
+        stored = Counter((row.type_name, row.timestamp, row.data) for row in session.execute(query))
+        added = 0
+        for row in pending:
+            key = (row.type_name, row.timestamp, row.data)
+            if stored[key]:
+                stored[key] -= 1
+                continue
+            session.add(self._sql_event(sender_id, row))
+            added += 1
+        return len(pending), added
+
+    def _pending_written(self, sender_id: str, handled: int, inserted: int) -> None:
+        self.memory.written(sender_id, handled)
+        metrics.TRACKER_STORE_RECOVERED_EVENTS.inc(inserted)
+        self._pending_changed()
+
+    def _write_other_pending(self) -> bool:
+        """Write the pending rows of up to `FLUSH_BATCH` conversations; whether the database took them all."""
+        for sender_id in self.memory.pending_conversations()[: self.FLUSH_BATCH]:
+            try:
+                with self.session_scope() as session:
+                    handled, inserted = self._add_pending(session, sender_id)
+                    session.commit()
+            except sa.exc.SQLAlchemyError as error:
+                self._database_failed("flush", error)
+                return False
+            self._pending_written(sender_id, handled, inserted)
+        return True
+
+    def _pending_changed(self) -> None:
+        metrics.TRACKER_STORE_PENDING_CONVERSATIONS.set(len(self.memory.pending_conversations()))
+        metrics.TRACKER_STORE_PENDING_EVENTS.set(self.memory.pending_rows())
+
+    def _keep_flushing(self) -> None:
+        """Retry the pending rows every `FLUSH_INTERVAL_SECONDS` until none is left (one task at a time)."""
+        if self._flusher is not None and not self._flusher.done():
+            return
+        try:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_periodically())
+        except RuntimeError:  # no running loop: the next operation that reaches the database writes them
+            self._flusher = None
+
+    async def _flush_periodically(self) -> None:
+        while self.memory.pending_conversations():
+            await asyncio.sleep(self.FLUSH_INTERVAL_SECONDS)
+            while self.memory.pending_conversations() and self._write_other_pending():
+                self._database_answered(write_others=False)
+                await asyncio.sleep(0)  # other turns go first between batches
+
+    def _database_failed(self, operation: str, error: Exception) -> None:
+        metrics.TRACKER_STORE_ERRORS.labels(operation).inc()
+        if not self._failing:
+            self._failing = True
+            logger.warning("The tracker store's database failed (%s, %s): conversations go on from this "
+                           "instance's memory and their new events wait there.", operation, type(error).__name__)
+
+    def _database_answered(self, write_others: bool = True) -> None:
+        if self._failing:
+            self._failing = False
+            logger.warning("The tracker store's database answers again; %d conversation(s) still have events "
+                           "waiting in memory.", len(self.memory.pending_conversations()))
+        if write_others and self.memory.pending_conversations():
+            self._write_other_pending()
 
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
         """Publish new events to the event broker, redacted like the stored ones."""
@@ -314,20 +473,48 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                                                                           password_expected=password_expected)})
 
 
+def _count_dropped(dropped: Dropped) -> None:
+    if dropped.pending_rows:
+        metrics.TRACKER_STORE_LOST_EVENTS.inc(dropped.pending_rows)
+        logger.error("The memory of recent conversations is full: %d event(s) the tracker store's database could "
+                     "not take were dropped (BOT_TRACKER_MEMORY_CONVERSATIONS).", dropped.pending_rows)
+
+
+def _redacted_rows(tracker: DialogueStateTracker, start: int, stop: int) -> Iterator[tuple[dict[str, Any], StoredRow]]:
+    """Each event of ``tracker.events[start:stop]`` as a dict (real values) and as the row to store (redacted)."""
+    for event, password_expected in _password_context(list(tracker.events), start, stop):
+        data = event.as_dict()
+        stored = redact_event(data, password_expected=password_expected)
+        yield data, StoredRow(
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=(stored.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=stored.get("name"),
+            data=json.dumps(stored),
+        )
+
+
+def _password_context(events: list[Event], start: int, stop: int) -> Iterator[tuple[Event, bool]]:
+    """Each event of ``events[start:stop]`` with whether a password may be in it: a user message right after
+    the assistant spoke of passwords (`bot.privacy.expects_password` of its last action before listening)."""
+    last_action: str | None = None
+    for position, event in enumerate(events[:stop]):
+        if position >= start:
+            yield event, isinstance(event, UserUttered) and expects_password(last_action)
+        if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
+            last_action = event.action_name
+
+
 def _with_password_context(
     tracker: DialogueStateTracker | None, new_events: list[Event]
 ) -> Iterator[tuple[Event, bool]]:
-    """Each new event with whether a password may be in it: a user message right after the assistant
-    spoke of passwords (`bot.privacy.expects_password` of its last action before listening)."""
-    last_action: str | None = None
-    if tracker is not None:  # the new events are the tracker's last ones
-        for event in itertools.islice(tracker.events, max(0, len(tracker.events) - len(new_events))):
-            if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
-                last_action = event.action_name
-    for event in new_events:
-        yield event, isinstance(event, UserUttered) and expects_password(last_action)
-        if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
-            last_action = event.action_name
+    """Each new event (the tracker's last ones) with whether a password may be in it (`_password_context`)."""
+    if tracker is None:
+        yield from _password_context(new_events, 0, len(new_events))
+        return
+    events = list(tracker.events)
+    before = events[: max(0, len(events) - len(new_events))]
+    yield from _password_context(before + list(new_events), len(before), len(before) + len(new_events))
 
 
 def purge_conversations(engine: sa.engine.Engine, older_than_days: int, now: datetime | None = None) -> int:

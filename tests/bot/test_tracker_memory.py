@@ -113,3 +113,11 @@ def test_idle_conversations_are_forgotten_unless_something_is_owed(memory, clock
 def test_the_bound_must_allow_one_conversation():
     with pytest.raises(ValueError):
         ConversationMemory(max_conversations=0, idle_seconds=1)
+
+
+def test_the_conversation_just_used_is_never_the_one_dropped(memory, dropped):
+    for name in ("a", "b", "c"):
+        memory.append(name, 0, [row("user", 1.0)], pending=True)
+    memory.start_blank("d")
+    assert "d" in memory and "a" not in memory
+    assert dropped == [Dropped(conversations=1, pending_rows=1)]

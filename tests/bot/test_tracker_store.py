@@ -1,18 +1,33 @@
-"""The redacting tracker store on a real SQLite file and on the real PostgreSQL: raw rows, slots, purge."""
+"""The redacting tracker store on a real SQLite file and on the real PostgreSQL: raw rows, slots, purge, and
+what happens when that database fails for real (a proxy cut, a file gone) and comes back."""
 from __future__ import annotations
 
+import asyncio
 import json
+import types
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.tracker_memory import ConversationMemory
 from bot.tracker_store import InMemorySlotVault, RedactingSQLTrackerStore, RedisSlotVault, purge_tracker_store
+from tests.chaos.proxy import CuttableProxy
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SECRETS = ("123456", "1985-03-12", "12 mars 1985", "450 555-0123", "marie.tremblay@example.com", "Soleil2024!")
@@ -297,3 +312,310 @@ async def test_a_message_right_after_a_password_answer_is_masked_strictly(store)
     await store.save(tracker)
     users = [json.loads(r["data"])["text"] for r in raw_rows(store, "conv-pw") if r["type_name"] == "user"]
     assert users == ["le site refuse", "[mot de passe]", "Soleil/bleu"]
+
+
+# --- the database fails: the conversation goes on from the instance's memory, nothing lost (issue 15) ---
+
+
+class Outage:
+    """A tracker database this test takes away and gives back, for real: PostgreSQL through a TCP proxy that
+    drops every connection and refuses new ones (tests/chaos/proxy.py); a SQLite file replaced by a folder
+    (the pooled connections closed first, as a restart of the database closes them)."""
+
+    def __init__(self, url: str, direct_url: str, proxy: CuttableProxy | None = None, path: Path | None = None):
+        self.url, self.direct_url, self.proxy, self.path = url, direct_url, proxy, path
+        self.stores: list[RedactingSQLTrackerStore] = []
+
+    def store(self, **kwargs) -> RedactingSQLTrackerStore:
+        store = RedactingSQLTrackerStore(domain=DOMAIN, host=self.url, slot_vault=self.vault, **kwargs)
+        self.stores.append(store)
+        return store
+
+    def cut(self) -> None:
+        if self.proxy is not None:
+            self.proxy.cut()
+            return
+        assert self.path is not None
+        for store in self.stores:
+            store.engine.dispose()
+        self.path.rename(self.path.with_suffix(".away"))
+        self.path.mkdir()
+
+    def restore(self) -> None:
+        if self.proxy is not None:
+            self.proxy.restore()
+            return
+        assert self.path is not None
+        self.path.rmdir()
+        self.path.with_suffix(".away").rename(self.path)
+
+    def rows(self, sender_id: str) -> list[dict]:
+        engine = sa.create_engine(self.direct_url)
+        try:
+            query = "SELECT type_name, timestamp, data FROM events WHERE sender_id = :s ORDER BY id"
+            with engine.connect() as connection:
+                return [dict(row._mapping) for row in connection.execute(sa.text(query), {"s": sender_id})]
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def outage(request, tmp_path, clock) -> Iterator[Outage]:
+    if request.param == "sqlite":
+        path = tmp_path / "tracker.db"
+        down = Outage(f"sqlite:///{path}", f"sqlite:///{path}", path=path)
+    else:
+        name = f"test_tracker_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        proxy = CuttableProxy(("127.0.0.1", 5432))
+        down = Outage(f"postgresql://postgres@127.0.0.1:{proxy.port}/{name}",
+                      f"postgresql://postgres@127.0.0.1:5432/{name}", proxy=proxy)
+    down.vault = InMemorySlotVault(ttl_seconds=900, clock=clock)  # type: ignore[attr-defined]
+    try:
+        yield down
+    finally:
+        for store in down.stores:
+            store.engine.dispose()
+        if down.proxy is not None:
+            down.proxy.stop()
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def half_filled_form(sender_id: str) -> DialogueStateTracker:
+    """The identification form after the card digits, waiting for the birth date."""
+    return DialogueStateTracker.from_events(
+        sender_id,
+        [
+            ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+            UserUttered("quand expire ma carte", intent={"name": "inform", "confidence": 0.9}),
+            ActionExecuted("identify_form"), ActiveLoop("identify_form"), SlotSet("requested_slot", "card_digits"),
+            BotUttered("Quels sont les 6 derniers chiffres de votre carte?"), ActionExecuted("action_listen"),
+            UserUttered("123 456", intent={"name": "inform", "confidence": 0.9}),
+            ActionExecuted("identify_form"), SlotSet("card_digits", "123456"), SlotSet("requested_slot", "birth_date"),
+            BotUttered("Quelle est votre date de naissance?"), ActionExecuted("action_listen"),
+        ],
+        slots=FORM_DOMAIN.slots,
+    )
+
+
+FORM_DOMAIN = Domain.from_dict(
+    {
+        "version": "3.1",
+        "intents": ["inform"],
+        "slots": {
+            name: {"type": "any", "influence_conversation": False, "mappings": [{"type": "custom"}]}
+            for name in ("card_digits", "birth_date")
+        },
+        "forms": {"identify_form": {"required_slots": ["card_digits", "birth_date"]}},
+    }
+)
+
+
+def users(rows: list[dict]) -> list[str]:
+    return [json.loads(r["data"])["text"] for r in rows if r["type_name"] == "user"]
+
+
+def assert_nothing_in_clear(rows: list[dict]) -> None:
+    dump = json.dumps(rows, ensure_ascii=False)
+    for secret in SECRETS + ("123 456",):
+        assert secret not in dump
+
+
+async def test_a_half_filled_form_goes_on_during_an_outage_and_is_stored_once_after(outage):
+    store = outage.store()
+    store.domain = FORM_DOMAIN
+    await store.save(half_filled_form("conv-form"))
+    stored_before = len(outage.rows("conv-form"))
+    errors = metric("assistant_tracker_store_errors_total", operation="retrieve")
+    outage.cut()
+
+    during = await store.retrieve("conv-form")
+    assert during is not None, "not a blank conversation"
+    assert during.active_loop_name == "identify_form"
+    assert during.get_slot("card_digits") == "123456", "the vault still holds the real value"
+    assert during.get_slot("requested_slot") == "birth_date"
+    assert metric("assistant_tracker_store_errors_total", operation="retrieve") == errors + 1
+    for event in (UserUttered("12 mars 1985", intent={"name": "inform", "confidence": 0.9}),
+                  ActionExecuted("identify_form"), SlotSet("birth_date", "1985-03-12"), ActiveLoop(None),
+                  SlotSet("requested_slot", None), BotUttered("Votre carte expire le 31 mars 2027."),
+                  ActionExecuted("action_listen")):
+        during.update(event)
+    await store.save(during)
+    assert metric("assistant_tracker_store_pending_events") == 7
+    assert_nothing_in_clear([{"data": row.data} for row in store.memory.view("conv-form") or []])
+    again = await store.retrieve("conv-form")
+    assert again is not None and again.get_slot("birth_date") == "1985-03-12" and again.active_loop_name is None
+    assert len(again.events) == len(during.events)
+
+    outage.restore()
+    after = await store.retrieve("conv-form")
+    assert after is not None and [e.as_dict() for e in after.events] == [e.as_dict() for e in again.events]
+    rows = outage.rows("conv-form")
+    assert [r["type_name"] for r in rows][1:] == [e.type_name for e in during.events], "all but action_session_start"
+    assert len(rows) == stored_before + 7
+    assert users(rows) == ["quand expire ma carte", "[carte]", "[date]"]
+    assert_nothing_in_clear(rows)
+    assert metric("assistant_tracker_store_pending_events") == 0
+
+
+async def test_every_turn_of_the_outage_is_stored_once_and_in_order(outage):
+    store = outage.store()
+    await store.save(first_turn("conv-out"))
+    outage.cut()
+    for number in (2, 3, 4):
+        await next_turn(store, "conv-out", f"question {number}")
+    tracker = await store.retrieve("conv-out")
+    tracker.update(UserUttered("encore une question", intent={"name": "inform", "confidence": 0.9}))
+    await store.save(tracker)
+    tracker.update(BotUttered("Voici la réponse."))
+    await store.save(tracker)  # saved twice without reloading, during the outage
+    recovered = metric("assistant_tracker_store_recovered_events_total")
+    outage.restore()
+    await next_turn(store, "conv-out", "question 5")
+    rows = outage.rows("conv-out")
+    assert users(rows)[1:] == ["question 2", "question 3", "question 4", "encore une question", "question 5"]
+    assert len(rows) == 10 + 3 * 3 + 2 + 3
+    assert metric("assistant_tracker_store_recovered_events_total") == recovered + 3 * 3 + 2
+    assert_nothing_in_clear(rows)
+    assert len((await store.retrieve("conv-out")).events) == 9 + 3 * 3 + 2 + 3
+
+
+async def test_events_whose_write_committed_unseen_are_not_written_twice(outage):
+    store = outage.store()
+    await store.save(first_turn("conv-lost"))
+    outage.cut()
+    await next_turn(store, "conv-lost", "question 2")
+    outage.restore()
+
+    def answer_lost(_session: Any) -> None:  # the database committed; the answer never came back
+        raise sa.exc.OperationalError("COMMIT", {}, ConnectionResetError("connection lost"))
+
+    sa.event.listen(store.sessionmaker, "after_commit", answer_lost)
+    await next_turn(store, "conv-lost", "question 3")
+    sa.event.remove(store.sessionmaker, "after_commit", answer_lost)
+    assert len(store.memory.pending("conv-lost")) == 6, "as far as the store knows, not written"
+    await next_turn(store, "conv-lost", "question 4")
+    rows = outage.rows("conv-lost")
+    assert users(rows)[1:] == ["question 2", "question 3", "question 4"]
+    assert len(rows) == 10 + 3 * 3
+    assert store.memory.pending("conv-lost") == []
+
+
+async def test_a_conversation_this_instance_never_saw_starts_blank_says_so_and_is_kept(outage):
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from bot import faults
+
+    await outage.store().save(first_turn("conv-moved"))
+    other = outage.store()  # another instance: it never saw the conversation
+    outage.cut()
+    output = CollectingOutputChannel()
+    message = UserMessage("bonjour", output, "conv-moved", input_channel="rest")
+    blank = metric("assistant_tracker_store_memory_reads_total", outcome="blank")
+    with faults.restart_notice(message, lambda: {}):
+        assert await other.retrieve("conv-moved") is None
+        await output.send_response("conv-moved", {"text": "Bonjour!"})
+        await output.send_response("conv-moved", {"text": "Que puis-je faire pour vous?"})
+    assert [m["text"] for m in output.messages][1:] == ["Bonjour!", "Que puis-je faire pour vous?"]
+    assert output.messages[0]["text"].startswith("Un problème technique m'empêche de retrouver le début")
+    assert "send_response" not in vars(output), "the channel's own method again after the turn"
+    assert metric("assistant_tracker_store_memory_reads_total", outcome="blank") == blank + 1
+
+    tracker = DialogueStateTracker("conv-moved", DOMAIN.slots)
+    await other.save(tracker)  # Rasa saves the tracker it creates
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                  UserUttered("bonjour", intent={"name": "greet", "confidence": 0.9}), BotUttered("Bonjour!"),
+                  ActionExecuted("action_listen")):
+        tracker.update(event)
+    await other.save(tracker)
+    resumed = await other.retrieve("conv-moved")
+    assert resumed is not None and len(resumed.events) == 5, "the new session goes on from memory"
+    outage.restore()
+    latest = await other.retrieve("conv-moved")
+    assert latest is not None and [e.type_name for e in latest.events] == [e.type_name for e in resumed.events]
+    assert users(outage.rows("conv-moved")) == [users(raw_rows(other, "conv-moved"))[0], "bonjour"]
+    assert len(outage.rows("conv-moved")) == 10 + 6, "the old session, then the one started during the outage"
+
+
+async def test_a_successful_operation_writes_what_other_conversations_owe(outage):
+    store = outage.store()
+    for sender in ("conv-a", "conv-b", "conv-c"):
+        await store.save(first_turn(sender))
+    outage.cut()
+    await next_turn(store, "conv-a", "pendant la panne A")
+    await next_turn(store, "conv-b", "pendant la panne B")
+    assert metric("assistant_tracker_store_pending_conversations") == 2
+    outage.restore()
+    await next_turn(store, "conv-c", "après la panne")
+    assert users(outage.rows("conv-a"))[1:] == ["pendant la panne A"]
+    assert users(outage.rows("conv-b"))[1:] == ["pendant la panne B"]
+    assert metric("assistant_tracker_store_pending_conversations") == 0
+
+
+async def test_pending_events_are_retried_without_a_turn(outage):
+    store = outage.store()
+    store.FLUSH_INTERVAL_SECONDS = 0.05
+    await store.save(first_turn("conv-quiet"))
+    outage.cut()
+    await next_turn(store, "conv-quiet", "dernière question")
+    assert store._flusher is not None and not store._flusher.done()
+    outage.restore()
+    await asyncio.wait_for(store._flusher, 10)  # the retry task ends once nothing is owed
+    assert users(outage.rows("conv-quiet"))[1:] == ["dernière question"]
+
+
+async def test_through_rasas_fail_safe_the_conversation_goes_on_and_readiness_says_down(outage):
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from bot import health
+
+    store = outage.store()
+    wrapped = FailSafeTrackerStore(store)
+    await wrapped.save(first_turn("conv-safe"))
+    outage.cut()
+    tracker = await wrapped.retrieve("conv-safe")
+    assert tracker is not None and tracker.get_slot("card_digits") == "123456"
+    tracker.update(UserUttered("et ensuite", intent={"name": "inform", "confidence": 0.9}))
+    await wrapped.save(tracker)
+    assert wrapped._fallback_tracker_store is None, "Rasa's fail-safe never kicked in"
+    check = await health.check_tracker_store(types.SimpleNamespace(tracker_store=wrapped), 5)
+    assert not check.up
+    outage.restore()
+    assert (await health.check_tracker_store(types.SimpleNamespace(tracker_store=wrapped), 5)).up
+    await next_turn(store, "conv-safe", "de retour")
+    assert users(outage.rows("conv-safe"))[1:] == ["et ensuite", "de retour"]
+
+
+async def test_the_memory_of_recent_conversations_stays_within_its_bound(outage):
+    store = outage.store(memory=ConversationMemory(max_conversations=3, idle_seconds=3600))
+    for number in range(6):
+        await store.save(first_turn(f"conv-{number}"))
+        await store.retrieve(f"conv-{number}")
+    assert len(store.memory) == 3
+    assert await store.retrieve("conv-0") is not None, "a conversation the memory dropped is read from the database"
+    for number in (3, 4, 5):
+        await store.retrieve(f"conv-{number}")
+    lost = metric("assistant_tracker_store_lost_events_total")
+    outage.cut()
+    for number in (3, 4, 5):
+        await next_turn(store, f"conv-{number}", "pendant la panne")
+    # Two more conversations: the first makes the bound drop the oldest one that owes events (all do), the
+    # second the least recently used that owes nothing (the first).
+    for number in (6, 7):
+        assert await store.retrieve(f"conv-{number}") is None
+    assert len(store.memory) == 3
+    assert metric("assistant_tracker_store_lost_events_total") == lost + 3
+    assert store.memory.pending_conversations() == ["conv-4", "conv-5"]
+    outage.restore()
+    await next_turn(store, "conv-5", "après")
+    assert users(outage.rows("conv-5"))[1:] == ["pendant la panne", "après"]
+    assert users(outage.rows("conv-4"))[1:] == ["pendant la panne"]
+    assert users(outage.rows("conv-3"))[1:] == [], "dropped by the bound, and counted"
