@@ -92,7 +92,7 @@ class ConversationMemory:
     def loaded(self, sender_id: str, rows: Sequence[StoredRow]) -> None:
         """The database's rows of the conversation's latest session, just read: they become the view."""
         self._entry(sender_id).view = latest_session(rows)
-        self._bound()
+        self._bound(sender_id)
 
     def start_blank(self, sender_id: str) -> None:
         """The conversation starts with nothing known (its rows could not be read)."""
@@ -113,7 +113,7 @@ class ConversationMemory:
             conversation.view = latest_session(list(view())) if view is not None else None
         if pending:
             conversation.pending.extend(rows)
-        self._bound()
+        self._bound(sender_id)
 
     def pending(self, sender_id: str) -> list[StoredRow]:
         """The conversation's rows not written yet, in order."""
@@ -160,19 +160,16 @@ class ConversationMemory:
         if idle:
             self._dropped(Dropped(conversations=len(idle)))
 
-    def _bound(self) -> None:
+    def _bound(self, current: str) -> None:
+        """Drop conversations beyond the bound, never ``current`` (the one just used)."""
         excess = len(self._conversations) - self.max_conversations
         if excess <= 0:
             return
         # Least recently used first, those without pending rows before those with.
-        chosen: list[str] = []
-        for sender_id, conversation in self._conversations.items():
-            if not conversation.pending:
-                chosen.append(sender_id)
-                if len(chosen) == excess:
-                    break
+        others = [(s, c) for s, c in self._conversations.items() if s != current]
+        chosen = [s for s, c in others if not c.pending][:excess]
         if len(chosen) < excess:
-            chosen += [s for s, c in self._conversations.items() if c.pending][: excess - len(chosen)]
+            chosen += [s for s, c in others if c.pending][: excess - len(chosen)]
         lost = 0
         for sender_id in chosen:
             lost += len(self._conversations.pop(sender_id).pending)
