@@ -240,7 +240,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             settings.tracker_memory_conversations, settings.tracker_memory_idle_minutes * 60
         )
         if self.memory.on_drop is None:
-            self.memory.on_drop = _count_dropped
+            self.memory.on_drop = self._dropped
         # Events of the latest session loaded per conversation, for the next save (see the module doc).
         self._loaded_counts: OrderedDict[str, int] = OrderedDict()
         # Trackers being saved, for the password context of the events streamed to the broker.
@@ -430,6 +430,14 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._pending_written(sender_id, handled, inserted)
         return True
 
+    def _dropped(self, dropped: Dropped) -> None:
+        """The memory's bound dropped conversations: pending events among them are lost, and said."""
+        if dropped.pending_rows:
+            metrics.TRACKER_STORE_LOST_EVENTS.inc(dropped.pending_rows)
+            logger.error("The memory of recent conversations is full: %d event(s) the tracker store's database "
+                         "could not take were dropped (BOT_TRACKER_MEMORY_CONVERSATIONS).", dropped.pending_rows)
+            self._pending_changed()
+
     def _pending_changed(self) -> None:
         metrics.TRACKER_STORE_PENDING_CONVERSATIONS.set(len(self.memory.pending_conversations()))
         metrics.TRACKER_STORE_PENDING_EVENTS.set(self.memory.pending_rows())
@@ -471,13 +479,6 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         for event, password_expected in _with_password_context(tracker, new_events):
             event_broker.publish({"sender_id": sender_id, **redact_event(event.as_dict(),
                                                                           password_expected=password_expected)})
-
-
-def _count_dropped(dropped: Dropped) -> None:
-    if dropped.pending_rows:
-        metrics.TRACKER_STORE_LOST_EVENTS.inc(dropped.pending_rows)
-        logger.error("The memory of recent conversations is full: %d event(s) the tracker store's database could "
-                     "not take were dropped (BOT_TRACKER_MEMORY_CONVERSATIONS).", dropped.pending_rows)
 
 
 def _redacted_rows(tracker: DialogueStateTracker, start: int, stop: int) -> Iterator[tuple[dict[str, Any], StoredRow]]:

@@ -614,6 +614,7 @@ async def test_the_memory_of_recent_conversations_stays_within_its_bound(outage)
     assert len(store.memory) == 3
     assert metric("assistant_tracker_store_lost_events_total") == lost + 3
     assert store.memory.pending_conversations() == ["conv-4", "conv-5"]
+    assert metric("assistant_tracker_store_pending_events") == 2 * 3
     outage.restore()
     await next_turn(store, "conv-5", "après")
     assert users(outage.rows("conv-5"))[1:] == ["pendant la panne", "après"]
