@@ -3,8 +3,9 @@
 Checked concurrently, each within ``BOT_READINESS_TIMEOUT_SECONDS`` (2 s):
 
 - ``model``: the agent is loaded with a model
-- ``tracker_store``: a real query on the tracker store's events table (under Rasa's fail-safe
-  wrapper, which would otherwise hide a dead database behind an in-memory store)
+- ``tracker_store``: a real query on the tracker store's events table (a dead database is otherwise
+  hidden: the redacting store goes on from its memory of recent conversations, and Rasa's fail-safe
+  wrapper from an in-memory store)
 - ``lock_store``: Redis ``PING`` when the lock store is Redis (in memory: nothing to check)
 - ``slot_vault``: Redis ``PING`` when the slot vault is Redis (``BOT_SLOT_VAULT_URL``)
 - ``action_server``: ``GET /health`` of the action server of endpoints.yml
