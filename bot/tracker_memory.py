@@ -89,6 +89,11 @@ class ConversationMemory:
         self._touch(sender_id, conversation)
         return list(conversation.view)
 
+    def known_rows(self, sender_id: str) -> int | None:
+        """How many rows the view holds (`view` without the copy), or None when the conversation is unknown."""
+        conversation = self._conversations.get(sender_id)
+        return None if conversation is None or conversation.view is None else len(conversation.view)
+
     def loaded(self, sender_id: str, rows: Sequence[StoredRow]) -> None:
         """The database's rows of the conversation's latest session, just read: they become the view."""
         self._entry(sender_id).view = latest_session(rows)
@@ -166,10 +171,13 @@ class ConversationMemory:
         if excess <= 0:
             return
         # Least recently used first, those without pending rows before those with.
-        others = [(s, c) for s, c in self._conversations.items() if s != current]
-        chosen = [s for s, c in others if not c.pending][:excess]
-        if len(chosen) < excess:
-            chosen += [s for s, c in others if c.pending][: excess - len(chosen)]
+        chosen: list[str] = []
+        for owing in (False, True):
+            for sender_id, conversation in self._conversations.items():
+                if len(chosen) == excess:
+                    break
+                if sender_id != current and bool(conversation.pending) is owing:
+                    chosen.append(sender_id)
         lost = 0
         for sender_id in chosen:
             lost += len(self._conversations.pop(sender_id).pending)

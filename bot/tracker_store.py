@@ -339,10 +339,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._saving.pop(sender_id, None)
         size = len(tracker.events)
         loaded = self._loaded_counts.pop(sender_id, None)
-        view = self.memory.view(sender_id)
+        known = self.memory.known_rows(sender_id)
         start = loaded if loaded is not None and loaded <= size else None
-        if start is None and view is not None and len(view) <= size:
-            start = len(view)
+        if start is None and known is not None and known <= size:
+            start = known
         rows = None if start is None else self._new_rows(tracker, start)
         if rows == [] and not self.memory.pending(sender_id):
             return  # nothing new, nothing owed: no round trip
