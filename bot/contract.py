@@ -239,3 +239,13 @@ def personal_slot_kinds() -> dict[str, Kind]:
     kinds = dict(PERSONAL_ENTITIES)
     kinds.update({slot.name: slot.personal for item in FLOWS for slot in item.slots if slot.personal})
     return kinds
+
+
+# --- Reading an intent: a clear question of the guide, or an answer ---
+# Intents that answer or talk rather than ask something of the guide; a message read as any other
+# intent with at least TOPIC_CONFIDENCE clearly asks that question (bot/several_questions.py).
+NOT_TOPICS = frozenset({
+    "greet", "goodbye", "thank", "affirm", "deny", "inform", "out_of_scope", "nlu_fallback", "bot_challenge",
+    "phone_handoff",
+})
+TOPIC_CONFIDENCE = 0.6
