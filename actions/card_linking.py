@@ -12,7 +12,7 @@ from actions.common import backend, clear_form_slots, respond, web_account
 from actions.escalation import escalate
 from actions.forms import split_date_or_phone
 from bot.backend.api import BackendError, BackendUnavailable, LinkResult
-from bot.contract import HandoffReason
+from bot.contract import ANOTHER_TRY_SLOT, CARD_TRY, HandoffReason
 
 # The response that says each outcome.
 OUTCOMES = {
@@ -69,4 +69,6 @@ class ActionLinkCardSubmit(Action):
             return [*clear_form_slots(), FollowupAction("link_card_form")]
         if result is LinkResult.LOCKED:
             return [*clear_form_slots(), *escalate(dispatcher, tracker, HandoffReason.LOCKED, "link_card")]
+        if result is LinkResult.NOT_ADULT:  # the adult's card is asked: its digits in the next message link it
+            return [*clear_form_slots(), SlotSet(ANOTHER_TRY_SLOT, CARD_TRY.restart)]
         return clear_form_slots()

@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import backend, clear_form_slots, respond
 from actions.escalation import escalate
 from bot.backend.api import AccountState, BackendError, BackendUnavailable, ResendResult
-from bot.contract import HandoffReason
+from bot.contract import ANOTHER_TRY_SLOT, EMAIL_TRY, HandoffReason
 
 # The response that says each outcome.
 OUTCOMES = {
@@ -21,6 +21,9 @@ OUTCOMES = {
 }
 # The guide's static answer that follows, when there is one.
 FOLLOW_UPS = {ResendResult.NO_ACCOUNT: "utter_create_account", ResendResult.ALREADY_CONFIRMED: "utter_login"}
+# Outcomes where the address given may not be the account's: another address in the next message is
+# checked at once (bot/another_try.py).
+ANOTHER_TRY_OUTCOMES = {ResendResult.NO_ACCOUNT, ResendResult.ALREADY_CONFIRMED}
 
 
 class ActionEmailConfirmationSubmit(Action):
@@ -52,4 +55,6 @@ class ActionEmailConfirmationSubmit(Action):
         respond(dispatcher, OUTCOMES[result])
         if result in FOLLOW_UPS:
             dispatcher.utter_message(response=FOLLOW_UPS[result])
+        if result in ANOTHER_TRY_OUTCOMES:
+            return [*clear_form_slots(), SlotSet(ANOTHER_TRY_SLOT, EMAIL_TRY.restart)]
         return clear_form_slots()

@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Line, is_phone, respond_together
+from bot.contract import ANOTHER_TRY_SLOT, PASSWORD_TRY
 from bot.policy.password import GUIDE_RULES, LengthUnit, PasswordRules, Rule, count_words, extract_candidate
 
 
@@ -36,7 +37,11 @@ def explain(
 
 
 class ActionCheckPassword(Action):
-    """After the guide's rules: when a password was typed, say exactly which rules it misses."""
+    """After the guide's rules: when a password was typed, say exactly which rules it misses.
+
+    A password typed in the next message is checked too, whatever the model reads it as (one tries
+    candidates until one meets the rules; bot/another_try.py).
+    """
 
     def name(self) -> str:
         return "action_check_password"
@@ -47,6 +52,7 @@ class ActionCheckPassword(Action):
         if is_phone(tracker):
             return []
         candidate = extract_candidate(tracker.latest_message.get("text") or "")
-        if candidate is not None:
-            explain(dispatcher, tracker, candidate)
-        return []
+        if candidate is None:
+            return []
+        explain(dispatcher, tracker, candidate)
+        return [SlotSet(ANOTHER_TRY_SLOT, PASSWORD_TRY.restart)]

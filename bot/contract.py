@@ -2,7 +2,8 @@
 
 Every string that two parts of the project must spell the same way is declared here once: the handoff
 record (its slots and reasons), the keys of the custom payloads the actions send to the phone
-channel, the kinds of personal data, and one record per guided flow (`Flow`).
+channel, the kinds of personal data, one record per guided flow (`Flow`), and one per flow that a
+second value given right after its end starts again (`AnotherTry`).
 
 Adding a guided flow: one `Flow` record in `FLOWS` (its slots, each with its kind of personal data
 and its parser), its responses in domain.yml (``utter_ask_<slot>`` and the ``utter_hint_<code>`` of
@@ -239,3 +240,49 @@ def personal_slot_kinds() -> dict[str, Kind]:
     kinds = dict(PERSONAL_ENTITIES)
     kinds.update({slot.name: slot.personal for item in FLOWS for slot in item.slots if slot.personal})
     return kinds
+
+
+# --- Reading an intent: a clear question of the guide, or an answer ---
+# Intents that answer or talk rather than ask something of the guide; a message read as any other
+# intent with at least TOPIC_CONFIDENCE clearly asks that question (bot/several_questions.py,
+# bot/another_try.py).
+NOT_TOPICS = frozenset({
+    "greet", "goodbye", "thank", "affirm", "deny", "inform", "out_of_scope", "nlu_fallback", "bot_challenge",
+    "phone_handoff",
+})
+TOPIC_CONFIDENCE = 0.6
+
+
+# --- Another try: a second value of the same kind right after a flow ended ---
+# Set by a flow's end when its result may change with another value of the kind it took (no account for
+# this address, a password that misses a rule, a child's card); holds for the next message only
+# (bot/another_try_policy.py clears it). Its value is the `AnotherTry.restart` of the flow.
+ANOTHER_TRY_SLOT = "another_try"
+PASSWORD_CHECK_ACTION = "action_check_password"
+
+
+@dataclass(frozen=True)
+class AnotherTry:
+    """A flow that a second value of the same kind starts again, right after it ended.
+
+    ``restart``: the action that starts the flow again and reads the value from the message itself (a
+    form at its activation, the password check); it is also the value of `ANOTHER_TRY_SLOT` that the
+    flow's end sets. ``kind``: the kind of value it takes (`bot.another_try.value_of` reads it).
+    ``intents``: the flow's own intents: a message read as one of them, with a value, starts it again
+    too, without the guide's answer that opened it the first time.
+    """
+
+    restart: str
+    kind: Kind
+    intents: frozenset[str]
+
+
+EMAIL_TRY = AnotherTry(EMAIL_CHECK.form, Kind.EMAIL, frozenset({"email_confirmation_missing"}))
+CARD_TRY = AnotherTry(LINK_CARD.form, Kind.CARD, frozenset({"link_card"}))
+PASSWORD_TRY = AnotherTry(PASSWORD_CHECK_ACTION, Kind.PASSWORD, frozenset({"password_rejected"}))
+ANOTHER_TRIES: tuple[AnotherTry, ...] = (EMAIL_TRY, CARD_TRY, PASSWORD_TRY)
+
+
+def another_try(restart: Any) -> AnotherTry | None:
+    """The flow that ``restart`` (a value of `ANOTHER_TRY_SLOT`) starts again, or None."""
+    return next((item for item in ANOTHER_TRIES if item.restart == restart), None)

@@ -19,18 +19,12 @@ from typing import Any, cast
 
 from rasa.core.channels.channel import UserMessage
 
-from bot.contract import PERSONAL_ENTITIES
+from bot.contract import NOT_TOPICS, PERSONAL_ENTITIES, TOPIC_CONFIDENCE
 from bot.policy.details import details_and_rest
 from bot.settings import city_today
 
-# Intents that answer or talk rather than ask something of the guide.
-NOT_TOPICS = frozenset({
-    "greet", "goodbye", "thank", "affirm", "deny", "inform", "out_of_scope", "nlu_fallback", "bot_challenge",
-    "phone_handoff",
-})
 # Intents the model gives a message that holds details; its purpose may still be in the rest of it.
 DETAILS_ONLY = frozenset({"inform", "nlu_fallback", "out_of_scope"})
-TOPIC_CONFIDENCE = 0.6
 MAX_QUESTIONS = 3
 MIN_CLAUSE_WORDS = 2
 

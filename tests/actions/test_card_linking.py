@@ -3,6 +3,7 @@ import pytest
 
 from actions.card_linking import ActionLinkCardSubmit
 from bot.backend.factory import get_backend
+from bot.contract import ANOTHER_TRY_SLOT
 from tests.actions.trackers import make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.usefixtures("demo_db", "frozen")
@@ -64,8 +65,9 @@ async def test_wrong_digits_five_times_then_locked_and_the_call_centre(dispatche
 
 
 async def test_a_childs_card_explains_the_adult_in_charge(dispatcher, domain, token):
-    _, reply = await run(dispatcher, domain, submitted(token("marie.tremblay@example.com"), "987123", "date:2015-06-01"))
+    events, reply = await run(dispatcher, domain, submitted(token("marie.tremblay@example.com"), "987123", "date:2015-06-01"))
     assert "personne adulte qui sera en charge du compte" in reply
+    assert slot_events(events)[ANOTHER_TRY_SLOT] == "link_card_form", "the adult's card digits link it next"
 
 
 async def test_a_card_already_linked_to_another_account(dispatcher, domain, token):

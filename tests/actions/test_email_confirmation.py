@@ -2,6 +2,7 @@
 import pytest
 
 from actions.email_confirmation import ActionEmailConfirmationSubmit
+from bot.contract import ANOTHER_TRY_SLOT
 from tests.actions.trackers import make_tracker, slot_events, texts
 
 pytestmark = pytest.mark.usefixtures("demo_db", "frozen")
@@ -44,3 +45,16 @@ async def test_no_account_offers_the_creation_steps(dispatcher, domain):
 async def test_stopped_form_says_nothing_more(dispatcher, domain):
     await submit(dispatcher, domain, None)
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    ("email", "another_try"),
+    [
+        ("personne@example.com", "email_form"),  # no account: the address may be misspelt
+        ("marie.tremblay@example.com", "email_form"),  # confirmed: may not be the account the person means
+        ("jean.gagnon@example.com", None),  # re-sent: the address was the right one
+    ],
+)
+async def test_another_address_is_checked_at_once_after_a_result_it_may_change(dispatcher, domain, email, another_try):
+    events = await submit(dispatcher, domain, email)
+    assert slot_events(events).get(ANOTHER_TRY_SLOT) == another_try

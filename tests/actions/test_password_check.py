@@ -2,8 +2,9 @@
 import pytest
 
 from actions.password import ActionCheckPassword, missed_rule_response
+from bot.contract import ANOTHER_TRY_SLOT
 from bot.policy.password import GUIDE_RULES, LengthUnit, PasswordRules, Rule
-from tests.actions.trackers import make_tracker, texts
+from tests.actions.trackers import make_tracker, slot_events, texts
 from tests.responses import render
 
 
@@ -69,3 +70,15 @@ def test_a_city_that_counts_characters_or_relaxes_the_rules_is_explained_its_rul
     assert explain(PasswordRules(require_digit=False, require_symbol=False), Rule.LENGTH) == (
         "Il faut au moins huit (8) lettres."
     )
+
+
+@pytest.mark.parametrize("text", ["le site refuse mon mot de passe Soleil2024", "il refuse AbcdefgH1!"])
+async def test_a_password_typed_next_is_checked_too(dispatcher, domain, text):
+    events = await ActionCheckPassword().run(dispatcher, make_tracker(text, intent="password_rejected"), domain)
+    assert slot_events(events) == {ANOTHER_TRY_SLOT: "action_check_password"}
+
+
+@pytest.mark.parametrize(("text", "channel"), [("le site refuse mon mot de passe", "rest"), ("Soleil2024!", "ivr")])
+async def test_no_other_try_without_a_checked_password(dispatcher, domain, text, channel):
+    tracker = make_tracker(text, intent="password_rejected", channel=channel)
+    assert await ActionCheckPassword().run(dispatcher, tracker, domain) == []

@@ -15,6 +15,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import contract
 from bot.analytics.render import flow_label
 from bot.contract import (
+    ANOTHER_TRIES,
+    ANOTHER_TRY_SLOT,
     DETAIL_SLOTS,
     FLOWS,
     FORM_FAILURES_SLOT,
@@ -25,7 +27,7 @@ from bot.contract import (
     Kind,
 )
 from bot.policy.parsed import HINT_PREFIX
-from bot.privacy import redact_event, slot_kind
+from bot.privacy import redact_event, redact_slot_value, slot_kind
 from bot.settings import PROJECT_ROOT
 from bot.tracker_store import InMemorySlotVault, RedactingSQLTrackerStore
 
@@ -99,6 +101,25 @@ def test_each_flow_has_its_rules(flow):
     for rule in submits:
         steps = _steps(rule)
         assert steps.index({"active_loop": None}) < steps.index({"action": flow.submit})
+
+
+@pytest.mark.parametrize("another_try", ANOTHER_TRIES, ids=lambda another_try: another_try.restart)
+def test_each_flow_started_again_by_another_try_is_the_assistants(another_try):
+    assert another_try.restart in DOMAIN["actions"] or another_try.restart in DOMAIN["forms"]
+    assert another_try.intents <= set(DOMAIN["intents"])
+    if another_try.restart in DOMAIN["forms"]:
+        assert contract.flow(another_try.restart) is not None, "its submit rule carries it on"
+    else:  # an action alone: a rule says the assistant then waits, whatever the message was read as
+        assert any(rule["steps"] == [{"action": another_try.restart}] for rule in RULES), another_try.restart
+
+
+def test_the_offer_of_another_try_is_a_slot_the_forms_do_not_fill_and_nothing_personal():
+    assert DOMAIN["slots"][ANOTHER_TRY_SLOT]["mappings"] == [{"type": "custom"}]
+    assert DOMAIN["slots"][ANOTHER_TRY_SLOT]["influence_conversation"] is False
+    assert ANOTHER_TRY_SLOT not in contract.form_slots(), "set by a flow's end, after its slots are cleared"
+    assert slot_kind(ANOTHER_TRY_SLOT) is None
+    for another_try in ANOTHER_TRIES:
+        assert redact_slot_value(ANOTHER_TRY_SLOT, another_try.restart) == another_try.restart
 
 
 def test_the_report_names_each_flow_as_its_record_does():

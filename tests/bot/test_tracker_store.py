@@ -39,7 +39,7 @@ DOMAIN = Domain.from_dict(
         "entities": ["card_digits", "birth_date"],
         "slots": {
             name: {"type": "any", "influence_conversation": False, "mappings": [{"type": "custom"}]}
-            for name in ("card_digits", "birth_date", "email", "requested_slot_topic")
+            for name in ("card_digits", "birth_date", "email", "requested_slot_topic", "another_try")
         },
     }
 )
@@ -620,3 +620,32 @@ async def test_the_memory_of_recent_conversations_stays_within_its_bound(outage)
     assert users(outage.rows("conv-5"))[1:] == ["pendant la panne", "après"]
     assert users(outage.rows("conv-4"))[1:] == ["pendant la panne"]
     assert users(outage.rows("conv-3"))[1:] == [], "dropped by the bound, and counted"
+
+async def test_passwords_typed_again_after_the_check_are_masked_strictly_turn_after_turn(store):
+    """Another try (bot/another_try.py): each retyped password comes right after a password check, read as
+    anything by the model; the store masks it strictly, whatever separates its words."""
+    turns = [
+        [UserUttered("le site refuse mon mot de passe Soleilbleu2024", intent={"name": "password_rejected"}),
+         ActionExecuted("utter_password_rejected"), BotUttered("Vérifiez qu'il contient un symbole.")],
+        [UserUttered("non attends c'était Soleil/bleu", intent={"name": "out_of_scope", "confidence": 0.9}),
+         SlotSet("another_try", None)],
+        [UserUttered("ou plutôt Pomme/verte", intent={"name": "nlu_fallback", "confidence": 0.3}),
+         SlotSet("another_try", None)],
+    ]
+    tracker = DialogueStateTracker("conv-again", DOMAIN.slots)
+    for event in (ActionExecuted("action_session_start"), SessionStarted()):
+        tracker.update(event)
+    for turn in turns:
+        for event in [ActionExecuted("action_listen"), *turn, ActionExecuted("action_check_password"),
+                      BotUttered("Le mot de passe que vous avez écrit ne respecte pas ces règles :"),
+                      SlotSet("another_try", "action_check_password")]:
+            tracker.update(event)
+        await store.save(tracker)
+        tracker = await store.retrieve("conv-again")
+    rows = raw_rows(store, "conv-again")
+    users = [json.loads(r["data"])["text"] for r in rows if r["type_name"] == "user"]
+    assert users == ["le site refuse mon mot de passe [mot de passe]", "non attends c'était [mot de passe]",
+                     "ou plutôt [mot de passe]"]
+    dump = json.dumps(rows, ensure_ascii=False)
+    for secret in ("Soleilbleu2024", "Soleil/bleu", "Pomme/verte"):
+        assert secret not in dump
