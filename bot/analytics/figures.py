@@ -44,6 +44,30 @@ def intent_of(user_event: dict) -> str | None:
     return ((user_event.get("parse_data") or {}).get("intent") or {}).get("name")
 
 
+# The dialogue policy that starts a flow again from the value a message holds (bot/another_try_policy.py): the
+# message was understood by what it holds, whatever the model's reading of its words.
+ANOTHER_TRY_POLICY = "AnotherTryPolicy"
+
+
+def read_by_content(events: list[dict]) -> set[int]:
+    """Indexes of the user events a flow's another try took by the value they held (`bot.another_try`).
+
+    The model may have read them as not understood or off-topic, but the citizen was answered: such a
+    message is neither counted as not understood nor put in the help desk's review inbox.
+    """
+    taken: set[int] = set()
+    last_user: int | None = None
+    for index, event in enumerate(events):
+        kind = event.get("event")
+        if kind == "user":
+            last_user = index
+        elif kind == "action" and last_user is not None:
+            if event.get("policy") == ANOTHER_TRY_POLICY:
+                taken.add(last_user)
+            last_user = None
+    return taken
+
+
 def normalize_not_understood(text: str) -> str:
     """Group key of a message the assistant did not understand: personal data masked, case and punctuation folded.
 
@@ -342,6 +366,7 @@ def build_report(
     days: dict[date, Day] = {}
     for session in sessions:
         user_events = [event for event in session.events if event.get("event") == "user"]
+        taken = {id(session.events[index]) for index in read_by_content(session.events)}
         if not user_events:
             continue
         if (start_ts is not None and session.start < start_ts) or (end_ts is not None and session.start >= end_ts):
@@ -375,7 +400,7 @@ def build_report(
             when = datetime.fromtimestamp(float(event.get("timestamp") or session.start), tz)
             report.hours[when.hour] += 1
             report.heatmap[when.weekday()][when.hour] += 1
-            if intent == FALLBACK_INTENT:
+            if intent == FALLBACK_INTENT and id(event) not in taken:
                 report.fallback_messages += 1
                 key = normalize_not_understood(event.get("text") or "")
                 if key:

@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from bot.analytics.figures import FALLBACK_INTENT, channel_of, intent_of
+from bot.analytics.figures import FALLBACK_INTENT, channel_of, intent_of, read_by_content
 from bot.analytics.store import Session
 from bot.contract import Kind
 from bot.feedback import FEEDBACK_SLOT, Helpful
@@ -116,7 +116,8 @@ def candidates(sessions: Iterable[Session], low_confidence: float = LOW_CONFIDEN
             continue
         channel = channel_of(users[0].get("input_channel"))
         last_question: dict | None = None
-        for event in session.events:
+        by_content = read_by_content(session.events)
+        for index, event in enumerate(session.events):
             kind = event.get("event")
             if kind == "user":
                 text = str(event.get("text") or "").strip()
@@ -124,6 +125,8 @@ def candidates(sessions: Iterable[Session], low_confidence: float = LOW_CONFIDEN
                 if not text or text.startswith("/"):
                     continue  # a button's payload: nothing a citizen wrote
                 last_question = event
+                if index in by_content:
+                    continue  # a flow's another try took it by the value it held: answered
                 if intent == FALLBACK_INTENT:
                     found.append(Candidate(text, Why.NOT_UNDERSTOOD, intent, confidence, channel))
                 elif intent == OUT_OF_SCOPE:

@@ -362,6 +362,25 @@ def test_the_not_understood_list_reads_what_citizens_wrote_and_no_password(tmp_p
     assert not any("soleil" in key for key in listed)
 
 
+def test_a_correction_a_flow_took_again_is_not_counted_as_not_understood(tmp_path):
+    """"je me suis trompé, c'est …" after "no account for this address": the model did not understand it, but
+    the another-try policy started the email check again with the address it held; the citizen was answered."""
+    conversation = Conversation("jean", at(3, 10, 10, 0))
+    conversation.user("j'ai pas reçu le courriel", "email_confirmation_missing")
+    conversation.user("je me suis trompé c'est l'autre", "nlu_fallback", reply=None)
+    conversation.events.append(ActionExecuted("email_confirmation_form", policy="AnotherTryPolicy",
+                                              timestamp=conversation.tick()))
+    conversation.action("action_listen")
+    conversation.user("pis c'est quoi le pickleball", "nlu_fallback")
+    path = tmp_path / "tracker.db"
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    asyncio.run(store.save(DialogueStateTracker.from_events("jean", conversation.events)))
+    store.engine.dispose()
+    report = report_for(f"sqlite:///{path}")
+    assert report.fallback_messages == 1
+    assert [text for text, _ in report.not_understood] == [normalize("pis c'est quoi le pickleball")]
+
+
 def normalize(text: str) -> str:
     from bot.analytics.figures import normalize_not_understood
 

@@ -32,6 +32,10 @@ CONVERSATIONS = {
     + [SlotSet("feedback_asked", "ask_hours"), SlotSet("feedback", {"helpful": "non", "topic": "ask_hours"})],
     "f": said("/ask_hours", "ask_hours", 1.0),
     "g": said("le truc des heures de la shop à loisirs", "out_of_scope", 0.99),
+    # After "no account for this address", the correction was read as off-topic but started the check again.
+    "h": [UserUttered("je me suis trompé c'est l'autre adresse", {"name": "out_of_scope", "confidence": 0.8}),
+          SlotSet("another_try", None), ActionExecuted("email_confirmation_form", policy="AnotherTryPolicy"),
+          ActionExecuted("action_listen")],
 }
 
 
@@ -63,6 +67,8 @@ def test_not_understood_off_topic_low_confidence_and_rated_no_messages_grouped_w
     assert groups["le truc des heures de la shop à loisirs"].why == {"off_topic": 1}, \
         "answered as off-topic however sure the model was: the help desk may know it is a question of the guide"
     assert "bonjour" not in groups and "/ask_hours" not in groups
+    assert "je me suis trompé c'est l'autre adresse" not in groups, \
+        "a correction a flow took again by the value it held was answered: nothing to review"
     assert list(groups)[0] == "c'est où le pickleball?", "the biggest group first"
 
 
