@@ -19,6 +19,7 @@ from bot.backend.api import (
     AccountStatus,
     AmountDue,
     BackendErrorCode,
+    BackendUnavailable,
     BirthDate,
     CardExpiry,
     ExpiryStatus,
@@ -34,11 +35,13 @@ from bot.backend.api import (
 )
 from bot.backend.registration_period import next_registration_date
 from bot.backend.storage import (
+    PING_ACCOUNT_ID,
     AccountRecord,
     AccountStore,
     AttemptKey,
     AttemptRecord,
     CitizenFileRecord,
+    PingableStore,
     StoreSession,
 )
 
@@ -160,6 +163,22 @@ class AccountService:
             if inputs.same_secret(expected, proof) and matched is None:
                 matched = candidate
         return matched
+
+    # --- health --------------------------------------------------------------------------------------
+
+    def ping(self) -> str:
+        """The adapter's own `ping` when it has one; else a session that looks up an account id that
+        cannot exist (a real read through the storage protocol). Any failure is `BackendUnavailable`."""
+        if isinstance(self.store, PingableStore):
+            return self.store.ping()
+        try:
+            with self.store.session() as session:
+                session.account_by_id(PING_ACCOUNT_ID)
+        except BackendUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - an adapter's own failure: down, said by its class
+            raise BackendUnavailable(cause=type(error).__name__) from None
+        return type(self.store).__name__
 
     # --- accounts --------------------------------------------------------------------------------------
 
