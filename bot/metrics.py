@@ -20,7 +20,8 @@ Rasa server (bot/ops.py serves ``/metrics`` and ``/ready`` and measures):
   ``save``); Rasa's fail-safe then keeps the conversation in the instance's memory (docs/production.md)
 - ``assistant_slot_vault_errors_total{operation}``: the Redis slot vault failed (``put``, ``read``,
   ``forget``); the conversation went on, its personal values counted as expired (bot/tracker_store.py)
-- ``assistant_component_up{component}``: 1/0 per part checked by readiness (bot/health.py)
+- ``assistant_component_up{component}``: 1/0 per part checked by readiness (bot/health.py); the action
+  server sets ``account_database`` too, from its own ``/ready`` (bot/action_server.py)
 
 Action server (installed by `install_action_server_plugin`, a Rasa SDK plugin):
 
