@@ -9,6 +9,9 @@
   the detail is a short code (``sqlite``, ``postgresql``, ``OperationalError``, ``timeout``), never a
   message or a connection string. Answers from a check younger than `READINESS_CACHE_SECONDS`, and
   sets ``assistant_component_up{component="account_database"}``.
+- The deadline of each ``POST /webhook`` (`bot.deadline`): set by a request middleware, in the task that
+  then runs the action, and kept in ``request.ctx.deadline`` for the metrics (`bot.metrics` counts a
+  refused write as ``assistant_backend_errors_total{kind="deadline"}``).
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from typing import Any
 
 import pluggy
 
-from bot import health, metrics
+from bot import deadline, health, metrics
 from bot.backend.api import BackendUnavailable
 from bot.backend.factory import get_backend
 from bot.settings import get_settings
@@ -56,9 +59,20 @@ async def _recent_readiness() -> health.Readiness:
     return _last_readiness["result"]
 
 
+async def set_deadline(request: Any) -> None:
+    """Give an action call its deadline (`bot.deadline`); any other request none."""
+    current = None
+    if request.method == "POST" and request.path == "/webhook":
+        current = deadline.for_call(get_settings().action_timeout_seconds, request.headers.get(deadline.HEADER))
+    request.ctx.deadline = current
+    deadline.set_current(current)  # Sanic runs the handler in this task: the backend sees it
+
+
 def install(app: Any) -> None:
-    """Add ``GET /ready`` to the action server's Sanic app."""
+    """Add ``GET /ready`` and the action calls' deadline to the action server's Sanic app."""
     from sanic import response as sanic_response
+
+    app.register_middleware(set_deadline, "request")
 
     async def ready(_request: Any) -> Any:
         result = await _recent_readiness()
