@@ -16,6 +16,7 @@ here, for every flow.
 from __future__ import annotations
 
 import re
+import time
 from abc import ABC, ABCMeta, abstractmethod
 from typing import Any, cast
 
@@ -32,6 +33,7 @@ from bot.contract import (
     FORM_ASK_AGAIN_RESPONSE,
     FORM_CORRECTED_RESPONSE,
     FORM_FAILURES_SLOT,
+    FORM_GIVEN_SLOT,
     FORM_NOTED_RESPONSE,
     FORM_PROMPTED_SLOT,
     FORM_RESUME_RESPONSE,
@@ -44,6 +46,7 @@ from bot.contract import (
     HandoffReason,
     remembered_details,
 )
+from bot.forgotten import forgotten, receipt_after, why_forgotten
 from bot.policy.date_or_phone import split_date_or_phone  # noqa: F401 (the submit actions import it from here)
 from bot.policy.details import Details, find_details
 from bot.policy.parsed import Parsed, hint_response
@@ -140,6 +143,16 @@ class GuidedFormValidation(FormValidationAction, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        """`read_message`, then the receipt of the values given (`bot.forgotten`) when it changed."""
+        given = tracker.get_slot(FORM_GIVEN_SLOT)
+        events = await self.read_message(dispatcher, tracker, domain)
+        receipt = receipt_after(given, events)
+        return events if receipt == (given or None) else [*events, SlotSet(FORM_GIVEN_SLOT, receipt)]
+
+    async def read_message(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Read the latest message for the form: its values, a wish to stop or to correct, another question."""
         requested = tracker.get_slot(REQUESTED_SLOT)
         if tracker.active_loop_name != self.form_name() or requested is None:
             # Rasa runs the validation at activation with the loop already active and nothing requested.
@@ -278,7 +291,8 @@ class AskFormSlot(Action, ABC):
     """Ask for a form's slot on the right channel (the phone line may take the digits on the keypad).
 
     Says nothing when the validation already asked in its own words this turn (`FORM_PROMPTED_SLOT`),
-    and "Reprenons :" before the question when the form comes back after another topic.
+    and "Reprenons :" before the question when the form comes back after another topic. A value the
+    citizen gave that the slot vault no longer holds is asked again with why, once (`bot.forgotten`).
     """
 
     @property
@@ -293,6 +307,9 @@ class AskFormSlot(Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         prompted = tracker.get_slot(FORM_PROMPTED_SLOT)
+        gone = forgotten(tracker.get_slot(FORM_GIVEN_SLOT), tracker.get_slot)
+        if self.slot.name in gone:
+            return self.ask_again(dispatcher, tracker, gone, prompted)
         if prompted:
             pass
         elif is_resuming(tracker):
@@ -302,6 +319,17 @@ class AskFormSlot(Action, ABC):
         if self.slot.keypad_digits and is_phone(tracker):
             dispatcher.utter_message(json_message={IVR_COLLECT_DIGITS_KEY: self.slot.keypad_digits})
         return [SlotSet(FORM_PROMPTED_SLOT, None)] if prompted else []
+
+    def ask_again(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, gone: list[str], prompted: bool
+    ) -> list[EventType]:
+        """Say why a value given before is asked again, then ask; the receipt forgets it (said once)."""
+        why = why_forgotten(tracker.events, time.time(), get_settings().personal_slot_ttl_seconds)
+        respond_together(dispatcher, tracker, [Line(why.response, {}), Line(self.slot.ask, {})], separator=" ")
+        if self.slot.keypad_digits and is_phone(tracker):
+            dispatcher.utter_message(json_message={IVR_COLLECT_DIGITS_KEY: self.slot.keypad_digits})
+        kept = [name for name in tracker.get_slot(FORM_GIVEN_SLOT) or [] if name not in gone]
+        return [SlotSet(FORM_GIVEN_SLOT, kept or None), *([SlotSet(FORM_PROMPTED_SLOT, None)] if prompted else [])]
 
 
 _FORM_TURN_ACTIONS = {"action_listen", "action_extract_slots"}

@@ -81,6 +81,11 @@ FORM_CORRECTED_RESPONSE = "utter_form_corrected"  # a value given earlier was re
 FORM_NOTED_RESPONSE = "utter_form_noted"  # a value not asked yet was kept
 FORM_ASK_AGAIN_RESPONSE = "utter_form_ask_again"  # "je me suis trompé": the last value is asked again
 FORM_RESUME_RESPONSE = "utter_form_resume"  # "Reprenons :" before the question, after another topic
+# The names (never the values) of the flow slots the citizen gave, kept in clear: a name whose slot reads
+# empty is a value the slot vault lost or let expire (bot/forgotten.py).
+FORM_GIVEN_SLOT = "form_given"
+FORM_VALUES_LOST_RESPONSE = "utter_form_values_lost"  # the vault lost it: Redis restarted, unreachable...
+FORM_VALUES_EXPIRED_RESPONSE = "utter_form_values_expired"  # kept longer than BOT_PERSONAL_SLOT_TTL_SECONDS
 # Details given in any message (bot.nlu.components.PersonalDetailsExtractor fills these slots).
 DETAIL_SLOTS = tuple(PERSONAL_ENTITIES)
 FORM_STOPPED_RESPONSE = "utter_form_stopped"  # the person asked to stop ("laisse faire", "annuler")
@@ -216,7 +221,7 @@ def form_slots() -> tuple[str, ...]:
     """Every slot a guided flow fills, the details remembered for it and the flow's own state: what a
     flow's end clears."""
     names = dict.fromkeys(slot.name for item in FLOWS for slot in item.slots)
-    return (*names, *DETAIL_SLOTS, FORM_FAILURES_SLOT, FORM_PROMPTED_SLOT)
+    return (*names, *DETAIL_SLOTS, FORM_FAILURES_SLOT, FORM_PROMPTED_SLOT, FORM_GIVEN_SLOT)
 
 
 def remembered_details(get_slot: Callable[[str], Any]) -> Details:

@@ -18,6 +18,11 @@ answer. Two hooks close that gap, installed by `bot.rasa_compat.apply` on the su
    Rasa's fail-safe): the agent's ``handle_message`` wrapper of `bot.ops` catches the error and sends
    `fallback_messages` to the channel, so the REST, socket.io and phone channels still answer.
 
+Each call to the action server carries the moment Rasa stops waiting for it (`bot.deadline.HEADER`),
+so that the action server commits nothing the citizen was already told could not be done, even for a
+request it read late (`bot.deadline`). The call's endpoint is a copy with that header: Rasa makes a new
+``RemoteAction`` per call, so no other call sees it.
+
 The account database is the action server's business: its ``BackendUnavailable`` already makes the
 action escalate with ``utter_backend_unavailable`` (actions/escalation.py).
 
@@ -35,7 +40,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from bot import metrics
+from bot import deadline, metrics
 from bot.channels.responses import Responses, fill, project_responses, response_text
 from bot.contract import HANDOFF_REASON_SLOT, IVR_TRANSFER_KEY, HandoffReason
 from bot.settings import get_settings
@@ -173,6 +178,16 @@ def action_timeout() -> float:
 Run = Callable[..., Awaitable[list[Any]]]
 
 
+def send_deadline(action: Any, seconds: float) -> None:
+    """Give this call of ``action`` its own endpoint, whose requests say when Rasa stops waiting."""
+    endpoint = getattr(action, "action_endpoint", None)
+    if endpoint is None:
+        return
+    call_endpoint = endpoint.copy()
+    call_endpoint.headers = {**(endpoint.headers or {}), deadline.HEADER: deadline.header_value(seconds)}
+    action.action_endpoint = call_endpoint
+
+
 def guarded(original: Run, *, timed: bool) -> Run:
     """``Action.run`` that answers the citizen instead of raising when the action cannot run.
 
@@ -186,6 +201,8 @@ def guarded(original: Run, *, timed: bool) -> Run:
         depth = _depth.get()
         token = _depth.set(depth + 1)
         try:
+            if timed:
+                send_deadline(self, action_timeout())
             call = original(self, output_channel, nlg, tracker, domain)
             return await (asyncio.wait_for(call, action_timeout()) if timed else call)
         except ActionExecutionRejection:

@@ -9,13 +9,17 @@ Checked concurrently, each within ``BOT_READINESS_TIMEOUT_SECONDS`` (2 s):
 - ``lock_store``: Redis ``PING`` when the lock store is Redis (in memory: nothing to check)
 - ``slot_vault``: Redis ``PING`` when the slot vault is Redis (``BOT_SLOT_VAULT_URL``)
 - ``action_server``: ``GET /health`` of the action server of endpoints.yml
+- ``account_database``: ``GET /ready`` of the action server (`bot.action_server`), which reads the account
+  backend (only the action server uses it); ``action_server_down`` when the action server does not answer
 
 A check's detail is a short code (``timeout``, an exception class, an HTTP status), never a message:
-connection strings and passwords stay out of the answer, which needs no API token.
+connection strings and passwords stay out of the answer, which needs no API token. The action server's
+own ``/ready`` answers with the same body (`Readiness.as_dict`).
 """
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +29,11 @@ from typing import Any
 from bot import metrics
 from bot.settings import get_settings
 
-COMPONENTS = ("model", "tracker_store", "lock_store", "slot_vault", "action_server")
+COMPONENTS = ("model", "tracker_store", "lock_store", "slot_vault", "action_server", "account_database")
+ACCOUNT_DATABASE = "account_database"
+ACTION_SERVER_DOWN = "action_server_down"
+# What a detail read from another server's answer may look like (else it is not repeated).
+_SHORT_CODE = re.compile(r"[A-Za-z0-9_.-]{1,60}")
 
 # Blocking checks (database, Redis) run here, so that a hung connection never holds Sanic's loop.
 _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readiness")
@@ -82,7 +90,8 @@ def _unwrap(store: Any) -> Any:
     return store
 
 
-async def _blocking(name: str, check: Callable[[], Any], timeout: float) -> Any:
+async def run_blocking(name: str, check: Callable[[], Any], timeout: float) -> Any:
+    """Run a blocking check in the readiness threads within ``timeout``; one at a time per ``name``."""
     previous = _running.get(name)
     if previous is not None and not previous.done():
         raise TimeoutError("still waiting for the previous check")
@@ -91,7 +100,8 @@ async def _blocking(name: str, check: Callable[[], Any], timeout: float) -> Any:
     return await asyncio.wait_for(asyncio.shield(future), timeout)
 
 
-async def _timed(run: Callable[[], Awaitable[str | None]]) -> Check:
+async def timed(run: Callable[[], Awaitable[str | None]]) -> Check:
+    """The `Check` of ``run``: up with its detail, or down with a short code of what went wrong."""
     started = time.perf_counter()
     try:
         detail = await run()
@@ -118,12 +128,12 @@ async def check_tracker_store(agent: Any, timeout: float) -> Check:
         if store is None:
             raise Unhealthy("not_configured")
         if hasattr(store, "engine") and hasattr(store, "SQLEvent"):
-            await _blocking("tracker_store", lambda: _sql_query(store), timeout)
+            await run_blocking("tracker_store", lambda: _sql_query(store), timeout)
             return store.engine.dialect.name
         await asyncio.wait_for(store.retrieve("readiness-probe"), timeout)
         return type(store).__name__
 
-    return await _timed(run)
+    return await timed(run)
 
 
 def _redis_client(holder: Any, attribute: str) -> Any:
@@ -136,10 +146,10 @@ async def check_lock_store(agent: Any, timeout: float) -> Check:
         client = _redis_client(getattr(agent, "lock_store", None), "red")
         if client is None:
             return "in_memory"
-        await _blocking("lock_store", client.ping, timeout)
+        await run_blocking("lock_store", client.ping, timeout)
         return "redis"
 
-    return await _timed(run)
+    return await timed(run)
 
 
 async def check_slot_vault(agent: Any, timeout: float) -> Check:
@@ -148,18 +158,23 @@ async def check_slot_vault(agent: Any, timeout: float) -> Check:
         client = _redis_client(vault, "_redis")
         if client is None:
             return "in_memory"
-        await _blocking("slot_vault", client.ping, timeout)
+        await run_blocking("slot_vault", client.ping, timeout)
         return "redis"
 
-    return await _timed(run)
+    return await timed(run)
 
 
-def action_server_health_url(webhook_url: str) -> str:
-    """The action server's ``/health`` from its webhook URL (``http://host:5055/webhook``)."""
+def action_server_url(webhook_url: str, route: str) -> str:
+    """A route of the action server (``/health``, ``/ready``) from its webhook URL (``http://host:5055/webhook``)."""
     base = webhook_url.split("?", 1)[0].rstrip("/")
     if base.endswith("/webhook"):
         base = base[: -len("/webhook")]
-    return base + "/health"
+    return base + route
+
+
+def action_server_health_url(webhook_url: str) -> str:
+    """The action server's ``/health`` from its webhook URL."""
+    return action_server_url(webhook_url, "/health")
 
 
 async def check_action_server(agent: Any, timeout: float) -> Check:
@@ -176,7 +191,42 @@ async def check_action_server(agent: Any, timeout: float) -> Check:
                     raise Unhealthy(f"http_{response.status}")
         return "ok"
 
-    return await _timed(run)
+    return await timed(run)
+
+
+def _reported_detail(body: Any, component: str) -> str | None:
+    """The detail another server's readiness gives for ``component``, when it is a short code."""
+    components = body.get("components") if isinstance(body, dict) else None
+    check = components.get(component) if isinstance(components, dict) else None
+    detail = check.get("detail") if isinstance(check, dict) else None
+    return detail if isinstance(detail, str) and _SHORT_CODE.fullmatch(detail) else None
+
+
+async def check_account_database(agent: Any, timeout: float) -> Check:
+    """The account database as the action server sees it (its ``/ready``)."""
+
+    async def run() -> str:
+        import aiohttp
+
+        endpoint = getattr(agent, "action_endpoint", None)
+        if endpoint is None or not getattr(endpoint, "url", None):
+            return "not_configured"
+        client_timeout = aiohttp.ClientTimeout(total=timeout)
+        try:
+            async with aiohttp.ClientSession(timeout=client_timeout) as session:
+                async with session.get(action_server_url(endpoint.url, "/ready")) as response:
+                    status = response.status
+                    body = await response.json(content_type=None) if status in (200, 503) else None
+        except aiohttp.ClientConnectionError:
+            raise Unhealthy(ACTION_SERVER_DOWN) from None
+        except ValueError:  # not JSON: not our action server's readiness
+            raise Unhealthy("bad_answer") from None
+        detail = _reported_detail(body, ACCOUNT_DATABASE)
+        if status == 200:
+            return detail or "ok"
+        raise Unhealthy(detail if status == 503 and detail else f"http_{status}")
+
+    return await timed(run)
 
 
 async def check_model(agent: Any) -> Check:
@@ -185,7 +235,7 @@ async def check_model(agent: Any) -> Check:
             raise Unhealthy("not_loaded")
         return "loaded"
 
-    return await _timed(run)
+    return await timed(run)
 
 
 async def readiness(agent: Any, timeout: float | None = None) -> Readiness:
@@ -197,6 +247,7 @@ async def readiness(agent: Any, timeout: float | None = None) -> Readiness:
         check_lock_store(agent, limit),
         check_slot_vault(agent, limit),
         check_action_server(agent, limit),
+        check_account_database(agent, limit),
     )
     checks = dict(zip(COMPONENTS, results, strict=True))
     for name, check in checks.items():

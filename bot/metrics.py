@@ -27,15 +27,17 @@ Rasa server (bot/ops.py serves ``/metrics`` and ``/ready`` and measures):
 - ``assistant_tracker_store_lost_events_total``: pending events dropped by the memory's bound (never written)
 - ``assistant_slot_vault_errors_total{operation}``: the Redis slot vault failed (``put``, ``read``,
   ``forget``); the conversation went on, its personal values counted as expired (bot/tracker_store.py)
-- ``assistant_component_up{component}``: 1/0 per part checked by readiness (bot/health.py)
+- ``assistant_component_up{component}``: 1/0 per part checked by readiness (bot/health.py); the action
+  server sets ``account_database`` too, from its own ``/ready`` (bot/action_server.py)
 
 Action server (installed by `install_action_server_plugin`, a Rasa SDK plugin):
 
 - ``assistant_action_seconds{action}``: time to run a custom action (histogram)
 - ``assistant_action_errors_total{action,kind}``: an action that raised (kind: the exception class) or
   an unknown action (``not_found``)
-- ``assistant_backend_errors_total{action}``: the account system was unavailable during an action
-  (the action escalated with reason ``backend_unavailable``)
+- ``assistant_backend_errors_total{action,kind}``: the account system was unavailable during an action
+  (the action escalated with reason ``backend_unavailable``): ``unavailable``, or ``deadline`` when a write
+  was refused because Rasa had stopped waiting for the action (bot/deadline.py)
 
 Both: ``assistant_http_request_seconds{method,route,status}`` (histogram, route templates only).
 With several Sanic workers in one process group, set ``PROMETHEUS_MULTIPROC_DIR`` (an empty folder):
@@ -119,7 +121,9 @@ ACTION_SECONDS = Histogram(
 )
 ACTION_ERRORS = Counter("assistant_action_errors", "Custom actions that failed, by action and kind.", ["action", "kind"])
 BACKEND_ERRORS = Counter(
-    "assistant_backend_errors", "Actions that found the account system unavailable, by action.", ["action"]
+    "assistant_backend_errors",
+    "Actions that found the account system unavailable (or past their deadline), by action and kind.",
+    ["action", "kind"],
 )
 
 _seen: dict[str, set[str]] = {}
@@ -259,6 +263,12 @@ def _action_name(request: Any) -> str:
     return bounded("action", name or "unknown")
 
 
+def backend_error_kind(request: Any) -> str:
+    """``deadline`` when the action's write was refused past its deadline (bot/deadline.py), else ``unavailable``."""
+    current = getattr(request.ctx, "deadline", None)
+    return "deadline" if getattr(current, "missed", False) else "unavailable"
+
+
 def install_action_server_metrics(app: Any) -> None:
     """Serve ``GET /metrics`` on the action server's Sanic app and measure its requests and actions."""
     from sanic import response as sanic_response
@@ -279,7 +289,7 @@ def install_action_server_metrics(app: Any) -> None:
         elif response.status >= 500:
             ACTION_ERRORS.labels(action, getattr(request.ctx, "error_kind", "exception")).inc()
         elif response.status == 200 and b'"backend_unavailable"' in (response.body or b""):
-            BACKEND_ERRORS.labels(action).inc()
+            BACKEND_ERRORS.labels(action, backend_error_kind(request)).inc()
 
     async def on_exception(request: Any, exception: BaseException) -> None:
         if request is not None:

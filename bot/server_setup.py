@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from bot import action_server
 from bot.metrics import install_action_server_plugin
 from bot.privacy import install_log_redaction
 from bot.settings import get_settings
@@ -16,4 +17,5 @@ def set_up_action_server() -> None:
     """
     install_log_redaction()
     install_action_server_plugin()  # GET /metrics and action measurements (bot/metrics.py)
+    action_server.install_plugin()  # GET /ready: the account database (bot/action_server.py)
     os.environ.setdefault("SANIC_HOST", get_settings().action_server_host)

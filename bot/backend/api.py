@@ -83,10 +83,15 @@ UNAVAILABLE_MESSAGE = "the account system is unavailable"
 
 
 class BackendUnavailable(BackendError):
-    """The account system cannot be reached or failed; nothing was written."""
+    """The account system cannot be reached or failed; nothing was written.
 
-    def __init__(self, message: str = UNAVAILABLE_MESSAGE) -> None:
+    `cause` is a short code of what failed (an exception class such as ``OperationalError``, or
+    ``deadline``), never a message: readiness and metrics show it to operators.
+    """
+
+    def __init__(self, message: str = UNAVAILABLE_MESSAGE, cause: str | None = None) -> None:
         super().__init__(message, BackendErrorCode.UNAVAILABLE)
+        self.cause = cause
 
 
 # --- results ------------------------------------------------------------------------------------------
@@ -296,5 +301,10 @@ class AccountBackend(Protocol):
 
     def registrations(self, file_id: int) -> Sequence[Registration]:
         """Registrations, per family member (same family rule as `card_expiries`)."""
+        ...
+
+    def ping(self) -> str:
+        """A cheap read proving the account system answers (readiness); a short code of what answered
+        (``postgresql``, ``sqlite``, ...). Raises `BackendUnavailable` (its `cause` says why) otherwise."""
         ...
 

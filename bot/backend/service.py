@@ -5,20 +5,27 @@ malformed reaches the store), the lock-out (5 failed attempts in 15 minutes for 
 conversation refuse linking and identification for 15 minutes), the limit of 3 confirmation emails per
 hour, the family rule (the adult in charge sees the whole family file, another member only their own)
 and the classification of card expiries.
+
+A unit of work that writes (a confirmation email asked for, a card linked, an attempt recorded) is not
+committed past the deadline of the action call being handled (`bot.deadline`): Rasa has already told the
+citizen it could not be done, so it rolls back and raises ``BackendUnavailable(cause="deadline")``.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from bot import deadline
 from bot.backend import inputs
 from bot.backend.api import (
     AccountState,
     AccountStatus,
     AmountDue,
     BackendErrorCode,
+    BackendUnavailable,
     BirthDate,
     CardExpiry,
     ExpiryStatus,
@@ -34,11 +41,13 @@ from bot.backend.api import (
 )
 from bot.backend.registration_period import next_registration_date
 from bot.backend.storage import (
+    PING_ACCOUNT_ID,
     AccountRecord,
     AccountStore,
     AttemptKey,
     AttemptRecord,
     CitizenFileRecord,
+    PingableStore,
     StoreSession,
 )
 
@@ -52,6 +61,8 @@ LOCK_DURATION = timedelta(minutes=15)
 RESEND_LIMIT = 3
 RESEND_WINDOW = timedelta(hours=1)
 MAX_ID = 2**31 - 1
+DEADLINE_CAUSE = "deadline"
+DEADLINE_MESSAGE = "the action's deadline passed before the write was committed"
 
 
 def utc_now() -> datetime:
@@ -86,6 +97,16 @@ def classify_expiry(expires_on: date, today: date, soon_before: date | None) -> 
     if soon_before is not None and expires_on < soon_before:
         return ExpiryStatus.EXPIRES_SOON
     return ExpiryStatus.VALID
+
+
+def _refuse_past_deadline(operation: str) -> None:
+    """Raise `BackendUnavailable` (cause ``deadline``) when the current action call's deadline has passed."""
+    current = deadline.current()
+    if current is None or not current.passed():
+        return
+    current.missed = True
+    logger.warning("%s: not committed, past the action's deadline (Rasa had stopped waiting)", operation)
+    raise BackendUnavailable(DEADLINE_MESSAGE, cause=DEADLINE_CAUSE)
 
 
 def is_locked(failure_times: Sequence[datetime], now: datetime) -> bool:
@@ -134,6 +155,13 @@ class AccountService:
             return None
         return inputs.keyed_digest(self._card_secret, "conversation", str(conversation_id))
 
+    @contextmanager
+    def _writing(self, operation: str, serialize: Sequence[AttemptKey] = ()) -> Iterator[StoreSession]:
+        """A store session whose writes are committed only before the current action's deadline."""
+        with self.store.session(serialize=serialize) as session:
+            yield session
+            _refuse_past_deadline(operation)  # raised inside the session: the adapter rolls back
+
     @staticmethod
     def _proof(birth_date: object, home_phone: object) -> tuple[str, bool]:
         """The normalized second value and whether it is a birth date; exactly one must be given."""
@@ -160,6 +188,22 @@ class AccountService:
             if inputs.same_secret(expected, proof) and matched is None:
                 matched = candidate
         return matched
+
+    # --- health --------------------------------------------------------------------------------------
+
+    def ping(self) -> str:
+        """The adapter's own `ping` when it has one; else a session that looks up an account id that
+        cannot exist (a real read through the storage protocol). Any failure is `BackendUnavailable`."""
+        if isinstance(self.store, PingableStore):
+            return self.store.ping()
+        try:
+            with self.store.session() as session:
+                session.account_by_id(PING_ACCOUNT_ID)
+        except BackendUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - an adapter's own failure: down, said by its class
+            raise BackendUnavailable(cause=type(error).__name__) from None
+        return type(self.store).__name__
 
     # --- accounts --------------------------------------------------------------------------------------
 
@@ -193,7 +237,7 @@ class AccountService:
         key = inputs.email_key(email)
         if key is None:
             return ResendResult.NO_ACCOUNT
-        with self.store.session() as session:
+        with self._writing("resend_confirmation") as session:
             account = session.account_by_email_key(key, for_update=True)
             if account is None:
                 result = ResendResult.NO_ACCOUNT
@@ -229,7 +273,7 @@ class AccountService:
         keys: list[AttemptKey] = [("account_id", identifier), ("card_key", card_key)]
         if conversation_key:
             keys.append(("conversation_key", conversation_key))
-        with self.store.session(serialize=keys) as session:
+        with self._writing("link_card", serialize=keys) as session:
             result = self._link(session, identifier, digits, card_key, conversation_key, keys, proof, is_date)
         logger.info("link_card: %s", result.value)
         return result
@@ -287,7 +331,7 @@ class AccountService:
         keys: list[AttemptKey] = [("card_key", card_key)]
         if conversation_key:
             keys.append(("conversation_key", conversation_key))
-        with self.store.session(serialize=keys) as session:
+        with self._writing("identify", serialize=keys) as session:
             now = self._now()
             matched = None
             if self._locked(session, now, keys):

@@ -201,7 +201,27 @@ class SqlAlchemyStore:
             raise
         except SQLAlchemyError as error:
             logger.error("account database error: %s", type(error).__name__)
-            raise BackendUnavailable() from None
+            raise BackendUnavailable(cause=type(error).__name__) from None
+
+    def ping(self) -> str:
+        """One account id read on a pooled connection, outside SQLAlchemy's transactions (on SQLite no
+        BEGIN IMMEDIATE: a busy writer does not make the database look down); the dialect's name.
+
+        A database without the schema (never migrated) is down too: the table is missing.
+        """
+        dbapi_errors = getattr(self.engine.dialect.dbapi, "Error", SQLAlchemyError)
+        try:
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(f"SELECT id FROM {models.Account.__tablename__} LIMIT 1")
+                cursor.fetchall()
+                cursor.close()
+            finally:
+                connection.close()
+        except (SQLAlchemyError, dbapi_errors) as error:
+            raise BackendUnavailable(cause=type(error).__name__) from None
+        return self.engine.dialect.name
 
     @staticmethod
     def _serialize(session: Session, keys: Sequence[AttemptKey]) -> None:

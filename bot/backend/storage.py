@@ -8,6 +8,10 @@ path, see `bot.backend.factory`).
 
 Times are naive UTC datetimes. Failures of the underlying system raise
 `bot.backend.api.BackendUnavailable` (nothing written).
+
+An adapter may also have `ping()` (`PingableStore`): the cheap read the action server's readiness runs
+(``GET /ready``). Without one, `AccountService.ping` opens a session and looks up an account id that
+cannot exist (`PING_ACCOUNT_ID`).
 """
 from __future__ import annotations
 
@@ -123,4 +127,19 @@ class AccountStore(Protocol):
     def session(self, serialize: Sequence[AttemptKey] = ()) -> AbstractContextManager[StoreSession]:
         """A unit of work. Two sessions sharing a key of `serialize` run one after the other, so that
         counting the failures of a key and recording the next attempt cannot interleave."""
+        ...
+
+
+PING_ACCOUNT_ID = 0
+"""The account id the default health check looks up: ids start at 1, so it reads and finds nothing."""
+
+
+@runtime_checkable
+class PingableStore(Protocol):
+    """An `AccountStore` with its own health check (optional: see the module doc)."""
+
+    def ping(self) -> str:
+        """A cheap read that proves the system answers, within the caller's time limit (it runs in a
+        thread); a short code of what answered (``postgresql``). Raises `BackendUnavailable` otherwise,
+        with a short `cause` (an exception class), never a message."""
         ...

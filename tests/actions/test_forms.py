@@ -190,7 +190,7 @@ async def test_asking_on_the_web(dispatcher, domain):
 async def test_an_email_in_the_first_message_is_not_asked_again(dispatcher, domain):
     tracker = make_tracker("pas reçu le courriel de confirmation pour jean.gagnon@example.com", intent="email_confirmation_missing")
     events = await ValidateEmailForm().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"form_email": "jean.gagnon@example.com"}
+    assert slot_events(events) == {"form_email": "jean.gagnon@example.com", "form_given": ["form_email"]}
     assert dispatcher.messages == []
 
 
@@ -205,7 +205,7 @@ async def test_card_digits_in_the_first_message_when_logged_in(dispatcher, domai
         "je veux lier ma carte 123 456", intent="link_card", metadata={"token": token("jean.gagnon@example.com")}
     )
     events = await ValidateLinkCardForm().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"form_card_digits": "123456"}
+    assert slot_events(events) == {"form_card_digits": "123456", "form_given": ["form_card_digits"]}
 
 
 async def test_after_a_mismatch_the_form_starts_over_without_reusing_the_last_answer(dispatcher, domain, token):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import faults, rasa_compat
+from bot import deadline, faults, rasa_compat
 from bot.channels.ivr import reply_for
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -128,6 +129,35 @@ async def test_a_slow_action_server_is_given_up_after_the_project_timeout_not_ra
     assert asyncio.get_running_loop().time() - started < 3
     assert said(events)[0].metadata["utter_action"] == "utter_technical_problem"
     assert errors("action_card_expiry", "timeout") == before + 1
+
+
+@pytest.mark.asyncio
+async def test_each_call_tells_the_action_server_when_rasa_stops_waiting(domain):
+    """The deadline header (bot/deadline.py) on a per-call copy of the endpoint: the shared one is untouched."""
+    received: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        body = b'{"events": [], "responses": []}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                     % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    shared = EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook", headers={"X-City": "1"})
+    try:
+        sent_at = time.time()
+        await RemoteAction("action_card_expiry", shared).run(
+            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
+            tracker_for(domain, "rest"), domain)
+    finally:
+        server.close()
+    headers = dict(line.split(": ", 1) for line in received[0].decode().split("\r\n")[1:] if ": " in line)
+    gives_up_at = float(headers[deadline.HEADER])
+    assert sent_at + faults.action_timeout() - 1 < gives_up_at <= time.time() + faults.action_timeout()
+    assert headers["X-City"] == "1"
+    assert shared.headers == {"X-City": "1"}  # other calls never see this call's deadline
 
 
 @pytest.mark.asyncio

@@ -1,10 +1,12 @@
 """Metrics count what operators need, with bounded labels; readiness names the part that is down (real parts)."""
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import aiohttp
@@ -81,23 +83,52 @@ def test_the_action_servers_health_url():
     assert health.action_server_health_url("http://actions:5055/webhook/?x=1") == "http://actions:5055/health"
 
 
-class _Health(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
-        self.send_response(200 if self.path == "/health" else 404)
-        self.end_headers()
+def readiness_body(up: bool, detail: str) -> dict:
+    """What the action server's /ready answers (bot/action_server.py)."""
+    return {"status": "ready" if up else "not_ready", "down": [] if up else ["account_database"],
+            "components": {"account_database": {"up": up, "detail": detail, "seconds": 0.001}}}
 
-    def log_message(self, *args: object) -> None:
-        pass
+
+def serve(ready_status: int = 200, ready_body: object = None) -> ThreadingHTTPServer:
+    """A real HTTP server answering /health, and /ready as told."""
+    content = readiness_body(True, "sqlite") if ready_body is None else ready_body
+    body = content if isinstance(content, bytes) else json.dumps(content).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/ready":
+                self.send_response(ready_status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(200 if self.path == "/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@contextmanager
+def serving(ready_status: int = 200, ready_body: object = None) -> Iterator[str]:
+    """The webhook URL of a server of `serve`."""
+    server = serve(ready_status, ready_body)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/webhook"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
 def action_server() -> Iterator[str]:
-    """A real HTTP server answering /health as the action server does."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/webhook"
-    server.shutdown()
-    server.server_close()
+    """A real HTTP server answering /health and /ready as the action server does."""
+    with serving() as url:
+        yield url
 
 
 def agent(tmp_path, action_url: str, redis_port: int = 6379) -> Agent:
@@ -111,11 +142,31 @@ async def test_readiness_says_which_part_is_down(tmp_path, action_server):
     assert result.checks["tracker_store"].up and result.checks["tracker_store"].detail == "sqlite"
     assert result.checks["lock_store"].up and result.checks["lock_store"].detail == "redis"
     assert result.checks["action_server"].up
+    assert result.checks["account_database"].up and result.checks["account_database"].detail == "sqlite"
     assert result.down == ["model"]  # no model loaded in this agent
     assert sample("assistant_component_up", component="action_server") == 1
+    assert sample("assistant_component_up", component="account_database") == 1
 
     broken = await health.readiness(agent(tmp_path, f"http://127.0.0.1:{closed_port()}/webhook", closed_port()), 2)
-    assert broken.down == ["model", "lock_store", "action_server"]
+    assert broken.down == ["model", "lock_store", "action_server", "account_database"]
     assert broken.as_dict()["status"] == "not_ready"
     assert broken.checks["lock_store"].detail == "ConnectionError"
+    assert broken.checks["account_database"].detail == "action_server_down"  # not known: said why
     assert sample("assistant_component_up", component="lock_store") == 0
+    assert sample("assistant_component_up", component="account_database") == 0
+
+
+@pytest.mark.parametrize(("status", "body", "detail"), [
+    (503, readiness_body(False, "OperationalError"), "OperationalError"),
+    (503, readiness_body(False, "timeout"), "timeout"),
+    # a detail that is not a short code is never repeated (the action server never sends one)
+    (503, readiness_body(False, "could not connect to postgresql://assistant:s3cret@db/accounts"), "http_503"),
+    (404, {"error": "not found"}, "http_404"),  # an action server without /ready
+    (200, b"<html>", "bad_answer"),
+])
+async def test_the_account_database_as_the_action_server_sees_it(status, body, detail):
+    with serving(status, body) as url:
+        check = await health.check_account_database(Agent(action_endpoint=EndpointConfig(url)), 2)
+    assert (check.up, check.detail) == (False, detail)
+    with serving() as url:  # the action server itself still answers /health
+        assert (await health.check_action_server(Agent(action_endpoint=EndpointConfig(url)), 2)).up

@@ -337,7 +337,7 @@ FAULTS = [
     Fault("action server killed mid-request", {"action_server"},
           ("rasa", "assistant_action_call_errors_total", {"kind": "disconnected"}),
           _stop_actions, _restart_actions, in_flight=True),
-    Fault("account database down", set(), ("actions", "assistant_backend_errors_total", {}),
+    Fault("account database down", {"account_database"}, ("actions", "assistant_backend_errors_total", {}),
           lambda c: c.accounts_proxy.cut(), lambda c: c.accounts_proxy.restore(), mid_form=True),
     Fault("tracker store database down", {"tracker_store"},
           ("rasa", "assistant_tracker_store_errors_total", {}),

@@ -48,8 +48,41 @@ def test_ready_without_the_api_token_when_every_part_answers(ops_stack):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ready" and body["down"] == []
-    assert set(body["components"]) == {"model", "tracker_store", "lock_store", "slot_vault", "action_server"}
+    assert set(body["components"]) == {"model", "tracker_store", "lock_store", "slot_vault", "action_server",
+                                       "account_database"}
     assert body["components"]["tracker_store"]["detail"] == "sqlite"
+    assert body["components"]["account_database"]["detail"] == "sqlite"
+    actions = requests.get(f"{ops_stack.actions_url}/ready", timeout=10)
+    assert actions.status_code == 200 and actions.json()["down"] == []
+
+
+def ready_when(url: str, done, seconds: float = 5) -> requests.Response:
+    """/ready until ``done(response)`` (it may answer from a check up to 1 s old), within ``seconds``."""
+    started = time.monotonic()
+    response = requests.get(f"{url}/ready", timeout=10)
+    while not done(response) and time.monotonic() - started < seconds:
+        time.sleep(0.2)
+        response = requests.get(f"{url}/ready", timeout=10)
+    return response
+
+
+def test_account_database_down_shows_in_both_readiness_routes(ops_stack):
+    database = ops_stack.workdir / "accounts.db"
+    away = database.with_suffix(".away")
+    database.rename(away)  # SQLite then opens an empty file: no accounts table
+    try:
+        response = ready_when(ops_stack.url, lambda r: r.status_code == 503)
+        assert response.status_code == 503
+        body = response.json()
+        assert body["down"] == ["account_database"]  # the action server itself answers
+        assert body["components"]["account_database"]["detail"] == "OperationalError"
+        actions = requests.get(f"{ops_stack.actions_url}/ready", timeout=10)
+        assert actions.status_code == 503 and actions.json()["down"] == ["account_database"]
+        assert str(ops_stack.workdir) not in actions.text + response.text
+        assert metric(scrape(ops_stack.actions_url), "assistant_component_up", component="account_database") == 0
+    finally:
+        away.replace(database)
+    assert ready_when(ops_stack.url, lambda r: r.status_code == 200).status_code == 200
 
 
 def test_turns_intents_escalations_and_latency_are_counted(ops_stack):
@@ -78,15 +111,13 @@ def test_action_server_down_shows_in_readiness_and_metrics(ops_stack):
     actions.terminate()
     actions.wait(timeout=20)
     started = time.monotonic()
-    response = requests.get(f"{ops_stack.url}/ready", timeout=10)
-    while response.status_code == 200 and time.monotonic() - started < 5:  # /ready may answer from a 1 s old check
-        time.sleep(0.2)
-        response = requests.get(f"{ops_stack.url}/ready", timeout=10)
+    response = ready_when(ops_stack.url, lambda r: r.status_code != 200)
     assert time.monotonic() - started < 5
     assert response.status_code == 503
     body = response.json()
-    assert body["down"] == ["action_server"]
+    assert body["down"] == ["action_server", "account_database"]
     assert body["components"]["action_server"]["up"] is False
+    assert body["components"]["account_database"]["detail"] == "action_server_down"
     ops_stack.texts("ops-2", "Est-ce que j'ai un solde à payer?")
     after = scrape(ops_stack.url)
     failed = [line for line in after.splitlines()
