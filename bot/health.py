@@ -29,6 +29,8 @@ from typing import Any
 from bot import metrics
 from bot.settings import get_settings
 
+# What only this instance holds; the other parts are shared by every instance (see `Readiness.serving`).
+INSTANCE_PARTS = frozenset({"model"})
 COMPONENTS = ("model", "tracker_store", "lock_store", "slot_vault", "action_server", "account_database")
 ACCOUNT_DATABASE = "account_database"
 ACTION_SERVER_DOWN = "action_server_down"
@@ -67,6 +69,13 @@ class Readiness:
     @property
     def ready(self) -> bool:
         return all(check.up for check in self.checks.values())
+
+    @property
+    def serving(self) -> bool:
+        """Whether this instance can answer citizens: its own parts are up. Parts every instance shares
+        (databases, Redis, the action server) may be down: each turn then gets the fault's answer with the
+        call centre (`bot.faults`), which no other instance could do better."""
+        return all(check.up for name, check in self.checks.items() if name in INSTANCE_PARTS)
 
     @property
     def down(self) -> list[str]:

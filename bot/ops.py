@@ -109,6 +109,13 @@ class OpsInput(InputChannel):
             return response.json(result.as_dict(), status=200 if result.ready else 503,
                                  headers={"Cache-Control": "no-store"})
 
+        @ops.route("/ready/instance", methods=["GET"])
+        async def ready_instance(request: Request) -> HTTPResponse:
+            """The probe for the proxy and Kubernetes: 503 only when this instance cannot answer at all."""
+            result = await _readiness(request.app, READINESS_CACHE_SECONDS)
+            return response.json(result.as_dict(), status=200 if result.serving else 503,
+                                 headers={"Cache-Control": "no-store"})
+
         @ops.route("/metrics", methods=["GET"])
         async def metrics_route(request: Request) -> HTTPResponse:
             await _readiness(request.app, READINESS_REFRESH_SECONDS)

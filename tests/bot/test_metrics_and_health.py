@@ -156,6 +156,14 @@ async def test_readiness_says_which_part_is_down(tmp_path, action_server):
     assert sample("assistant_component_up", component="account_database") == 0
 
 
+def test_an_instance_serves_while_only_shared_parts_are_down():
+    up, down = health.Check(True), health.Check(False, "OperationalError")
+    shared_down = health.Readiness({"model": up, "tracker_store": down, "lock_store": up, "action_server": down})
+    assert not shared_down.ready and shared_down.serving, \
+        "every instance shares the databases: taking them all out would leave citizens with no answer"
+    assert not health.Readiness({"model": health.Check(False, "not_loaded"), "tracker_store": up}).serving
+
+
 @pytest.mark.parametrize(("status", "body", "detail"), [
     (503, readiness_body(False, "OperationalError"), "OperationalError"),
     (503, readiness_body(False, "timeout"), "timeout"),

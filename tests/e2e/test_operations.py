@@ -48,6 +48,7 @@ def test_ready_without_the_api_token_when_every_part_answers(ops_stack):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ready" and body["down"] == []
+    assert requests.get(f"{ops_stack.url}/ready/instance", timeout=10).status_code == 200
     assert set(body["components"]) == {"model", "tracker_store", "lock_store", "slot_vault", "action_server",
                                        "account_database"}
     assert body["components"]["tracker_store"]["detail"] == "sqlite"
@@ -80,6 +81,9 @@ def test_account_database_down_shows_in_both_readiness_routes(ops_stack):
         assert actions.status_code == 503 and actions.json()["down"] == ["account_database"]
         assert str(ops_stack.workdir) not in actions.text + response.text
         assert metric(scrape(ops_stack.actions_url), "assistant_component_up", component="account_database") == 0
+        probe = requests.get(f"{ops_stack.url}/ready/instance", timeout=10)
+        assert probe.status_code == 200 and probe.json()["down"] == ["account_database"], \
+            "a shared part down: the instance still answers (the fault's answer) and stays in the rotation"
     finally:
         away.replace(database)
     assert ready_when(ops_stack.url, lambda r: r.status_code == 200).status_code == 200
