@@ -186,18 +186,30 @@ def action_server_health_url(webhook_url: str) -> str:
     return action_server_url(webhook_url, "/health")
 
 
+async def _action_server_get(agent: Any, route: str, timeout: float) -> tuple[int, Any] | None:
+    """``GET route`` of the action server of endpoints.yml: its status and, for 200 and 503, its JSON body;
+    None when no action server is configured. Connection errors and non-JSON bodies raise."""
+    import aiohttp
+
+    endpoint = getattr(agent, "action_endpoint", None)
+    if endpoint is None or not getattr(endpoint, "url", None):
+        return None
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+        async with session.get(action_server_url(endpoint.url, route)) as response:
+            body = await response.json(content_type=None) if response.status in (200, 503) else None
+            return response.status, body
+
+
 async def check_action_server(agent: Any, timeout: float) -> Check:
     async def run() -> str:
-        import aiohttp
-
-        endpoint = getattr(agent, "action_endpoint", None)
-        if endpoint is None or not getattr(endpoint, "url", None):
+        try:
+            answer = await _action_server_get(agent, "/health", timeout)
+        except ValueError:  # Rasa SDK's /health answers JSON; anything else is not it
+            raise Unhealthy("bad_answer") from None
+        if answer is None:
             return "not_configured"
-        client_timeout = aiohttp.ClientTimeout(total=timeout)
-        async with aiohttp.ClientSession(timeout=client_timeout) as session:
-            async with session.get(action_server_health_url(endpoint.url)) as response:
-                if response.status != 200:
-                    raise Unhealthy(f"http_{response.status}")
+        if answer[0] != 200:
+            raise Unhealthy(f"http_{answer[0]}")
         return "ok"
 
     return await timed(run)
@@ -217,19 +229,15 @@ async def check_account_database(agent: Any, timeout: float) -> Check:
     async def run() -> str:
         import aiohttp
 
-        endpoint = getattr(agent, "action_endpoint", None)
-        if endpoint is None or not getattr(endpoint, "url", None):
-            return "not_configured"
-        client_timeout = aiohttp.ClientTimeout(total=timeout)
         try:
-            async with aiohttp.ClientSession(timeout=client_timeout) as session:
-                async with session.get(action_server_url(endpoint.url, "/ready")) as response:
-                    status = response.status
-                    body = await response.json(content_type=None) if status in (200, 503) else None
+            answer = await _action_server_get(agent, "/ready", timeout)
         except aiohttp.ClientConnectionError:
             raise Unhealthy(ACTION_SERVER_DOWN) from None
         except ValueError:  # not JSON: not our action server's readiness
             raise Unhealthy("bad_answer") from None
+        if answer is None:
+            return "not_configured"
+        status, body = answer
         detail = _reported_detail(body, ACCOUNT_DATABASE)
         if status == 200:
             return detail or "ok"
