@@ -73,6 +73,7 @@ class ConversationMemory:
         self._clock = clock
         self.on_drop = on_drop  # told what a bound dropped
         self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
+        self._owing: set[str] = set()  # conversations with pending rows (asked on every turn: kept, not counted)
 
     def __len__(self) -> int:
         return len(self._conversations)
@@ -116,8 +117,9 @@ class ConversationMemory:
             conversation.view = latest_session(conversation.view + list(rows))
         else:
             conversation.view = latest_session(list(view())) if view is not None else None
-        if pending:
+        if pending and rows:
             conversation.pending.extend(rows)
+            self._owing.add(sender_id)
         self._bound(sender_id)
 
     def pending(self, sender_id: str) -> list[StoredRow]:
@@ -130,15 +132,23 @@ class ConversationMemory:
         conversation = self._conversations.get(sender_id)
         if conversation is not None:
             del conversation.pending[:count]
-            if conversation.view is None and not conversation.pending:
-                del self._conversations[sender_id]
+            if not conversation.pending:
+                self._owing.discard(sender_id)
+                if conversation.view is None:
+                    del self._conversations[sender_id]
+
+    def has_pending(self) -> bool:
+        """Whether any conversation has rows not written yet (without going through them all)."""
+        return bool(self._owing)
 
     def pending_conversations(self) -> list[str]:
         """Conversations with rows not written yet, the least recently used first."""
-        return [sender_id for sender_id, conversation in self._conversations.items() if conversation.pending]
+        if not self._owing:
+            return []
+        return [sender_id for sender_id in self._conversations if sender_id in self._owing]
 
     def pending_rows(self) -> int:
-        return sum(len(conversation.pending) for conversation in self._conversations.values())
+        return sum(len(self._conversations[sender_id].pending) for sender_id in self._owing)
 
     def _entry(self, sender_id: str) -> _Conversation:
         self._drop_idle()
@@ -181,6 +191,7 @@ class ConversationMemory:
         lost = 0
         for sender_id in chosen:
             lost += len(self._conversations.pop(sender_id).pending)
+            self._owing.discard(sender_id)
         self._dropped(Dropped(conversations=excess, pending_rows=lost))
 
     def _dropped(self, dropped: Dropped) -> None:

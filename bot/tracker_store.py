@@ -452,9 +452,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._flusher = None
 
     async def _flush_periodically(self) -> None:
-        while self.memory.pending_conversations():
+        while self.memory.has_pending():
             await asyncio.sleep(self.FLUSH_INTERVAL_SECONDS)
-            while self.memory.pending_conversations() and self._write_other_pending():
+            while self.memory.has_pending() and self._write_other_pending():
                 self._database_answered(write_others=False)
                 await asyncio.sleep(0)  # other turns go first between batches
 
@@ -470,7 +470,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._failing = False
             logger.warning("The tracker store's database answers again; %d conversation(s) still have events "
                            "waiting in memory.", len(self.memory.pending_conversations()))
-        if write_others and self.memory.pending_conversations():
+        if write_others and self.memory.has_pending():
             self._write_other_pending()
 
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:

@@ -68,6 +68,8 @@ def test_the_view_is_the_latest_session_and_pending_rows_survive_a_new_session(m
 
 def test_written_rows_leave_the_pending_list_in_order(memory):
     memory.loaded("a", [])
+    memory.append("a", 0, [], pending=True)
+    assert not memory.has_pending(), "nothing owed yet"
     memory.append("a", 0, [row("user", 1.0), row("bot", 2.0)], pending=True)
     memory.append("b", 0, [row("user", 1.5)], pending=True)
     assert memory.pending_conversations() == ["a", "b"]
@@ -77,6 +79,8 @@ def test_written_rows_leave_the_pending_list_in_order(memory):
     memory.written("a", 1)
     assert memory.pending_conversations() == ["b"]
     assert [r.timestamp for r in memory.view("a")] == [1.0, 2.0], "the view stays: the database holds it now"
+    memory.written("b", 1)
+    assert not memory.has_pending() and memory.pending_conversations() == [] and memory.pending_rows() == 0
 
 
 def test_the_count_bound_drops_the_least_recently_used_without_pending_rows_first(memory, dropped):
@@ -97,6 +101,7 @@ def test_pending_rows_beyond_the_bound_are_dropped_and_said(memory, dropped):
         memory.append(name, 0, [row("user", 1.0), row("bot", 2.0)], pending=True)
     assert len(memory) == 3
     assert memory.pending_conversations() == ["b", "c", "d"]
+    assert memory.pending_rows() == 6, "the dropped conversation owes nothing any more"
     assert dropped == [Dropped(conversations=1, pending_rows=2)]
 
 
