@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Line, is_phone, respond_together
-from bot.contract import ANOTHER_TRY_SLOT, PASSWORD_TRY
+from bot.contract import ANOTHER_TRY_SLOT, PASSWORD_CHECK_ACTION, PASSWORD_TRY
 from bot.policy.password import GUIDE_RULES, LengthUnit, PasswordRules, Rule, count_words, extract_candidate
 
 
@@ -44,7 +44,7 @@ class ActionCheckPassword(Action):
     """
 
     def name(self) -> str:
-        return "action_check_password"
+        return PASSWORD_CHECK_ACTION
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

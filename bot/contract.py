@@ -264,6 +264,9 @@ TOPIC_CONFIDENCE = 0.6
 # (bot/another_try_policy.py clears it). Its value is the `AnotherTry.restart` of the flow.
 ANOTHER_TRY_SLOT = "another_try"
 PASSWORD_CHECK_ACTION = "action_check_password"
+# The policy that starts the flow again (bot/another_try_policy.py), as Rasa names it on the action it
+# predicted: the report and the review inbox read it there (bot/analytics).
+ANOTHER_TRY_POLICY = "AnotherTryPolicy"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.analytics.store import SESSION_START_ACTION, Session
 from bot.contract import (
+    ANOTHER_TRY_POLICY,
     HANDOFF_REASON_SLOT,
     HANDOFF_SLOTS,
     HANDOFF_TOPIC_SLOT,
@@ -42,11 +43,6 @@ def channel_of(input_channel: str | None) -> str:
 def intent_of(user_event: dict) -> str | None:
     """The intent Rasa predicted for a user event."""
     return ((user_event.get("parse_data") or {}).get("intent") or {}).get("name")
-
-
-# The dialogue policy that starts a flow again from the value a message holds (bot/another_try_policy.py): the
-# message was understood by what it holds, whatever the model's reading of its words.
-ANOTHER_TRY_POLICY = "AnotherTryPolicy"
 
 
 def read_by_content(events: list[dict]) -> set[int]:

@@ -15,7 +15,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.another_try_policy import AnotherTryPolicy
-from bot.contract import ANOTHER_TRY_SLOT, EMAIL_TRY, PASSWORD_TRY
+from bot.contract import ANOTHER_TRY_POLICY, ANOTHER_TRY_SLOT, EMAIL_TRY, PASSWORD_TRY
 from bot.settings import PROJECT_ROOT
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
@@ -111,6 +111,7 @@ def test_it_wins_over_the_rule_for_off_topic_messages_and_clears_the_offer_eithe
     ensemble = DefaultPolicyPredictionEnsemble()
     best = ensemble.combine_predictions([rule, policy.predict_action_probabilities(tracker, DOMAIN)], tracker, DOMAIN)
     assert predicted(best) == "email_form" and cleared(best)
+    assert best.policy_name == ANOTHER_TRY_POLICY, "the name the report reads on the action (bot/analytics)"
     tracker = after_the_flow("ah ok merci", intent="out_of_scope")
     best = ensemble.combine_predictions([rule, policy.predict_action_probabilities(tracker, DOMAIN)], tracker, DOMAIN)
     assert predicted(best) == "utter_out_of_scope" and cleared(best)
