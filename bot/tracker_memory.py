@@ -11,6 +11,10 @@ are kept apart from the view: a session that starts during the outage drops the 
 the view (as the database's query of the latest session does), but its pending rows must still be
 written.
 
+It also keeps, per conversation, the database's rows as last read with how far that read went
+(`Synced`), so that the next read asks the database only for the rows written since (see
+`bot.tracker_store`); those are the same row objects as the view's, not a copy.
+
 Bounded, per process: at most ``max_conversations`` (the least recently used is dropped first, one
 without pending rows before one with), and a conversation idle for ``idle_seconds`` is forgotten unless
 it has pending rows. Rows are shared with the caller (the same strings), not copied.
@@ -36,11 +40,23 @@ class StoredRow(NamedTuple):
     data: str
 
 
+class Synced(NamedTuple):
+    """The database's rows of a conversation's latest session as one read saw them, and how far it went:
+    ``horizon``, the highest row id of the conversation then (0: none); ``total``, how many rows the
+    conversation had then, all sessions; ``start``, the time of its latest ``session_started`` row."""
+
+    horizon: int
+    total: int
+    start: float | None
+    rows: list[StoredRow]
+
+
 @dataclass
 class _Conversation:
     view: list[StoredRow] | None  # the latest session as known (stored and pending); None: not known
     pending: list[StoredRow] = field(default_factory=list)
     used: float = 0.0
+    synced: Synced | None = None  # the last read from the database (never pending rows)
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,16 @@ class ConversationMemory:
     def loaded(self, sender_id: str, rows: Sequence[StoredRow]) -> None:
         """The database's rows of the conversation's latest session, just read: they become the view."""
         self._entry(sender_id).view = latest_session(rows)
+        self._bound(sender_id)
+
+    def synced(self, sender_id: str) -> Synced | None:
+        """The conversation's rows as the database last gave them (`Synced`), or None."""
+        conversation = self._conversations.get(sender_id)
+        return None if conversation is None else conversation.synced
+
+    def sync(self, sender_id: str, synced: Synced) -> None:
+        """Keep what a read of the database just saw of the conversation."""
+        self._entry(sender_id).synced = synced
         self._bound(sender_id)
 
     def start_blank(self, sender_id: str) -> None:

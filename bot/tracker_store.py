@@ -44,7 +44,7 @@ import json
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -60,7 +60,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from bot import faults, metrics, rasa_compat
 from bot.privacy import expects_password, install_log_redaction, redact_event, slot_kind
 from bot.settings import get_settings
-from bot.tracker_memory import ConversationMemory, Dropped, StoredRow
+from bot.tracker_memory import ConversationMemory, Dropped, StoredRow, Synced
 
 install_log_redaction()
 rasa_compat.apply()
@@ -180,7 +180,8 @@ def _slot_key(event: dict[str, Any]) -> str:
 @functools.cache
 def _latest_session_events() -> sa.sql.Select:
     """The stored rows of a conversation's latest session, in order: Rasa's `_event_query` as one
-    statement built once (Rasa builds its ORM query anew on every turn)."""
+    statement built once (Rasa builds its ORM query anew on every turn). Each row also carries, from
+    the same snapshot, the conversation's highest row id and its number of rows (`Synced`)."""
     events = SQLTrackerStore.SQLEvent.__table__
     sender = sa.bindparam("sender_id")
     session_start = (
@@ -188,11 +189,51 @@ def _latest_session_events() -> sa.sql.Select:
         .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
         .scalar_subquery()
     )
+    horizon = sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sender).scalar_subquery()
+    total = sa.select(sa.func.count()).where(events.c.sender_id == sender).scalar_subquery()
     return (
-        sa.select(events.c.type_name, events.c.timestamp, events.c.intent_name, events.c.action_name, events.c.data)
+        sa.select(events.c.type_name, events.c.timestamp, events.c.intent_name, events.c.action_name, events.c.data,
+                  horizon.label("horizon"), total.label("total"))
         .where(events.c.sender_id == sender, sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
         .order_by(events.c.id)
     )
+
+
+@functools.cache
+def _rows_after_horizon() -> sa.sql.Select:
+    """The conversation's rows above a known id, in order, each with how many rows it has up to that id
+    (one row with no event when none is above: the count still comes back)."""
+    events = SQLTrackerStore.SQLEvent.__table__
+    sender = sa.bindparam("sender_id")
+    horizon = sa.bindparam("horizon")
+    known = sa.select(sa.func.count().label("known")).where(events.c.sender_id == sender,
+                                                           events.c.id <= horizon).subquery()
+    return (
+        sa.select(known.c.known, events.c.id, events.c.type_name, events.c.timestamp, events.c.intent_name,
+                  events.c.action_name, events.c.data)
+        .select_from(known.outerjoin(events, sa.and_(events.c.sender_id == sender, events.c.id > horizon)))
+        .order_by(events.c.id)
+    )
+
+
+@functools.cache
+def _insert_events() -> sa.sql.Insert:
+    """One INSERT of many rows (Rasa adds an ORM object per event and flushes them one by one)."""
+    return SQLTrackerStore.SQLEvent.__table__.insert()
+
+
+def _session_start(rows: Sequence[StoredRow]) -> float | None:
+    """The time of the latest ``session_started`` row, as SQL's MAX reads it (rows without a time ignored)."""
+    return max((row.timestamp for row in rows if row.type_name == SessionStarted.type_name
+                and row.timestamp is not None), default=None)
+
+
+def _in_session(rows: Iterable[StoredRow], start: float | None) -> list[StoredRow]:
+    """The rows the latest-session query keeps for this session start (SQL: a row without a time is kept
+    only when there is no session start)."""
+    if start is None:
+        return list(rows)
+    return [row for row in rows if row.timestamp is not None and row.timestamp >= start]
 
 
 def _pooled_sqlite_engine(url: sa.engine.URL) -> sa.engine.Engine:
@@ -287,7 +328,39 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                     StoredRow(e.type_name, e.timestamp, e.intent_name, e.action_name, e.data)
                     for e in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)
                 ]
-            return [StoredRow(*row) for row in session.execute(_latest_session_events(), {"sender_id": sender_id})]
+            return self._read_latest_session(session, sender_id)
+
+    def _read_latest_session(self, session: Any, sender_id: str) -> list[StoredRow]:
+        """The rows of the conversation's latest session, as `_latest_session_events` reads them.
+
+        When this instance read the conversation before (`Synced`: the rows up to the highest id then,
+        and how many the conversation had), only the rows written since are read: those above that id,
+        whichever instance wrote them, with the count of rows up to it. A count that differs (rows
+        deleted, or a row with a lower id committed late: PostgreSQL's ids are taken before commit)
+        means the rows known are not the database's any more, and the whole session is read again.
+        """
+        synced = self.memory.synced(sender_id)
+        if synced is not None:
+            result = session.execute(_rows_after_horizon(), {"sender_id": sender_id, "horizon": synced.horizon}).all()
+            if result and result[0].known == synced.total:
+                new = [StoredRow(*row[2:]) for row in result if row.id is not None]
+                if not new:
+                    return synced.rows
+                start = _session_start(new)
+                if start is not None and (synced.start is None or start > synced.start):
+                    rows = _in_session(synced.rows + new, start)
+                else:
+                    start = synced.start
+                    rows = synced.rows + _in_session(new, start)
+                self.memory.sync(sender_id, Synced(result[-1].id, synced.total + len(new), start, rows))
+                return rows
+        result = session.execute(_latest_session_events(), {"sender_id": sender_id}).all()
+        rows = [StoredRow(*row[:5]) for row in result]
+        if result:
+            self.memory.sync(sender_id, Synced(result[0].horizon, result[0].total, _session_start(rows), rows))
+        else:
+            self.memory.sync(sender_id, Synced(0, 0, None, rows))
+        return rows
 
     def _retrieve_remembered(self, sender_id: str, fetch_events_from_all_sessions: bool
                              ) -> DialogueStateTracker | None:
@@ -352,7 +425,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 if start is None or rows is None:  # neither loaded nor known here: counted as Rasa does
                     start = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
                     rows = self._new_rows(tracker, start)
-                session.add_all(self._sql_event(sender_id, row) for row in rows)
+                self._insert(session, sender_id, rows)
                 session.commit()
         except sa.exc.SQLAlchemyError as error:
             self._database_failed("save", error)
@@ -384,9 +457,15 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             rows.append(row)
         return rows
 
-    def _sql_event(self, sender_id: str, row: StoredRow) -> Any:
-        return self.SQLEvent(sender_id=sender_id, type_name=row.type_name, timestamp=row.timestamp,
-                             intent_name=row.intent_name, action_name=row.action_name, data=row.data)
+    @staticmethod
+    def _insert(session: Any, sender_id: str, rows: Sequence[StoredRow]) -> None:
+        """Insert ``rows`` in order, now, in the session's transaction (ids follow the order)."""
+        if rows:
+            session.execute(_insert_events(), [
+                {"sender_id": sender_id, "type_name": row.type_name, "timestamp": row.timestamp,
+                 "intent_name": row.intent_name, "action_name": row.action_name, "data": row.data}
+                for row in rows
+            ])
 
     # --- events kept while the database failed
 
@@ -402,15 +481,15 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if None not in times:
             query = query.where(events.c.timestamp >= min(t for t in times if t is not None))
         stored = Counter((row.type_name, row.timestamp, row.data) for row in session.execute(query))
-        added = 0
+        missing = []
         for row in pending:
             key = (row.type_name, row.timestamp, row.data)
             if stored[key]:
                 stored[key] -= 1
                 continue
-            session.add(self._sql_event(sender_id, row))
-            added += 1
-        return len(pending), added
+            missing.append(row)
+        self._insert(session, sender_id, missing)
+        return len(pending), len(missing)
 
     def _pending_written(self, sender_id: str, handled: int, inserted: int) -> None:
         self.memory.written(sender_id, handled)

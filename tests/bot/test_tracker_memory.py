@@ -126,3 +126,19 @@ def test_the_conversation_just_used_is_never_the_one_dropped(memory, dropped):
     memory.start_blank("d")
     assert "d" in memory and "a" not in memory
     assert dropped == [Dropped(conversations=1, pending_rows=1)]
+
+
+def test_what_the_database_last_gave_is_kept_within_the_same_bounds(memory, clock):
+    from bot.tracker_memory import Synced
+
+    rows = [row("session_started", 1.0), row("user", 2.0)]
+    memory.sync("a", Synced(horizon=7, total=4, start=1.0, rows=rows))
+    assert memory.synced("a") == Synced(7, 4, 1.0, rows)
+    assert memory.synced("a").rows[0] is rows[0], "the same rows, not a copy"
+    for name in ("b", "c", "d"):
+        memory.loaded(name, [])
+    assert memory.synced("a") is None, "dropped with the conversation (least recently used)"
+    memory.sync("e", Synced(0, 0, None, []))
+    clock.now += 601
+    memory.loaded("f", [])
+    assert memory.synced("e") is None, "forgotten when idle"

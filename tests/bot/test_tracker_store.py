@@ -25,7 +25,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.tracker_memory import ConversationMemory
+from bot.tracker_memory import ConversationMemory, StoredRow
 from bot.tracker_store import InMemorySlotVault, RedactingSQLTrackerStore, RedisSlotVault, purge_tracker_store
 from tests.chaos.proxy import CuttableProxy
 
@@ -278,6 +278,88 @@ async def test_two_instances_taking_turns_store_every_event_once_and_in_order(da
         assert bots[1:] == [f"Réponse à : question {n}" for n in range(2, 7)]
         assert len(rows) == 10 + 5 * 3
         assert (await second.retrieve("conv-ha")).get_slot("card_digits") == "123456"
+    finally:
+        first.engine.dispose()
+        second.engine.dispose()
+
+
+def rasas_reading(store: RedactingSQLTrackerStore, sender_id: str) -> list[StoredRow]:
+    """The latest session's rows as Rasa's own `_event_query` reads them (the whole session, every time)."""
+    with store.session_scope() as session:
+        return [StoredRow(e.type_name, e.timestamp, e.intent_name, e.action_name, e.data)
+                for e in store._event_query(session, sender_id, fetch_events_from_all_sessions=False)]
+
+
+def full_reads(store: RedactingSQLTrackerStore) -> list[str]:
+    """Collects the statements that read a whole session (the others read only the rows written since)."""
+    seen: list[str] = []
+
+    @sa.event.listens_for(store.engine, "before_cursor_execute")
+    def _seen(_conn, _cursor, statement, *_args) -> None:
+        if "max(events.id)" in statement:
+            seen.append(statement)
+
+    return seen
+
+
+async def test_a_read_after_the_first_asks_only_for_new_rows_and_equals_rasas_reading(database_url, clock):
+    """Another instance writes between two turns (HAProxy moved the conversation), starts a new session, and
+    rows appear below what was read (a late commit) or go (a purge): each read equals Rasa's reading."""
+    vault = InMemorySlotVault(ttl_seconds=900, clock=clock)
+    first, second = (RedactingSQLTrackerStore(domain=DOMAIN, host=database_url, slot_vault=vault) for _ in range(2))
+    full = full_reads(first)
+
+    async def read_equals_rasas() -> DialogueStateTracker:
+        tracker = await first.retrieve("conv-inc")
+        fresh = RedactingSQLTrackerStore(domain=DOMAIN, host=database_url, slot_vault=vault)
+        try:
+            assert first._read("conv-inc", False) == rasas_reading(fresh, "conv-inc")
+            expected = await fresh.retrieve("conv-inc")
+        finally:
+            fresh.engine.dispose()
+        assert [e.as_dict() for e in tracker.events] == [e.as_dict() for e in expected.events]
+        assert tracker.current_slot_values() == expected.current_slot_values()
+        return tracker
+
+    try:
+        await first.save(first_turn("conv-inc"))
+        await read_equals_rasas()
+        await next_turn(first, "conv-inc", "question 2")
+        await second.save(DialogueStateTracker.from_events("conv-gap", [ActionExecuted("action_listen")]))
+        await next_turn(second, "conv-inc", "question 3")  # written by the other instance
+        tracker = await read_equals_rasas()
+        assert tracker.latest_message.text == "question 3"
+        assert tracker.get_slot("card_digits") == "123456"
+        assert len(full) == 1, "only the first read reads the whole session"
+
+        later = max(e.timestamp for e in tracker.events) + 10  # the other instance starts a new session
+        moved = await second.retrieve("conv-inc")
+        for event in (ActionExecuted("action_session_start", timestamp=later), SessionStarted(timestamp=later),
+                      SlotSet("card_digits", "123456", timestamp=later), ActionExecuted("action_listen",
+                                                                                       timestamp=later)):
+            moved.update(event)
+        await second.save(moved)
+        tracker = await read_equals_rasas()
+        assert [e.type_name for e in tracker.events] == ["action", "session_started", "slot", "action"]
+        assert len(full) == 1
+
+        # A row committed late below the id read (PostgreSQL's ids are taken before commit): read again whole.
+        with first.engine.begin() as connection:
+            low = connection.execute(sa.text("SELECT id FROM events WHERE sender_id = 'conv-gap'")).scalar()
+            connection.execute(sa.text("DELETE FROM events WHERE id = :id"), {"id": low})  # an id taken, free
+            connection.execute(sa.text(
+                "INSERT INTO events (id, sender_id, type_name, timestamp, data) VALUES (:id, 'conv-inc', 'bot', "
+                ":at, :data)"), {"id": low, "at": later + 1, "data": json.dumps(
+                    {"event": "bot", "timestamp": later + 1, "text": "tardif", "data": {}, "metadata": {}})})
+        tracker = await read_equals_rasas()
+        assert "tardif" in [e.text for e in tracker.events if isinstance(e, BotUttered)]
+        assert len(full) == 2, "the count below the id read changed: the whole session is read again"
+        await next_turn(first, "conv-inc", "question 4")
+        await read_equals_rasas()
+        assert len(full) == 2
+
+        assert purge_tracker_store(0, url=database_url, now=datetime.now(timezone.utc) + timedelta(days=1)) == 1
+        assert await first.retrieve("conv-inc") is None, "a purged conversation is gone for this instance too"
     finally:
         first.engine.dispose()
         second.engine.dispose()
