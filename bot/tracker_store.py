@@ -16,7 +16,9 @@ Per turn, Rasa's SQL tracker store opens a new SQLite connection for each query 
 default for SQLite files), and counts the conversation's stored events again before saving, with
 the same query it ran to load them. This store keeps its SQLite connections in a pool, in WAL
 mode, and remembers how many events it loaded for the conversation, so the save needs no count;
-a save it cannot match to a load (a tracker created in this process) still counts.
+a save it cannot match to a load (a tracker created in this process) still counts. A save inserts
+its rows with one INSERT; a read after the first reads only the rows written since
+(`_read_latest_session`).
 
 When the database fails, the conversation goes on where it was (issue 15). The store remembers the
 latest session of recent conversations (`bot.tracker_memory.ConversationMemory`: the same redacted
