@@ -41,6 +41,13 @@ PRIVATE_NAMES = (
     "rasa.core.channels.socketio.SocketIOOutput._send_message",
     # bot/rasa_speedups.py: replaced by a version that checks the schema once.
     "rasa.core.actions.action.RemoteAction._validate_action_result",
+    # bot/graph_runner.py: PlannedGraphRunner builds its nodes and checks its inputs with Rasa's own code.
+    "rasa.engine.runner.dask.DaskGraphRunner._instantiate_nodes",
+    "rasa.engine.runner.dask.DaskGraphRunner._add_inputs_to_graph",
+    # bot/prediction_states.py: Rasa's own steps of states_for_tracker_history, in Rasa's order.
+    "rasa.shared.core.domain.Domain._remove_rule_only_features",
+    "rasa.shared.core.domain.Domain._substitute_rule_only_user_input",
+    "rasa.shared.core.domain.Domain._clean_state",
 )
 
 # Rasa attributes replaced or wrapped at run time: the speed fixes of `bot.rasa_speedups.apply`, the
@@ -51,13 +58,22 @@ PATCHED_NAMES = (
     "rasa.shared.core.events.BotUttered.__repr__",
     "rasa.shared.core.events.BotUttered.__str__",
     "rasa.core.agent.Agent.handle_message",
+    # bot/rasa_speedups.py: the graph runner class of the models Rasa loads, the policies' past states.
+    "rasa.core.processor.DaskGraphRunner",
+    "rasa.shared.core.domain.Domain.states_for_tracker_history",
     # bot/faults.py: a custom action that cannot run answers the citizen instead of raising.
     "rasa.core.actions.action.RemoteAction.run",
     "rasa.core.actions.forms.FormAction.run",
 )
 
 # Public methods of Rasa copied into a subclass with a change; their originals must be re-read on upgrade.
-COPIED_NAMES = ("rasa.core.tracker_store.SQLTrackerStore.save",)
+COPIED_NAMES = (
+    "rasa.core.tracker_store.SQLTrackerStore.save",
+    # bot/graph_runner.py: PlannedGraphRunner sets the attributes Rasa's run reads (its fallback) as Rasa does.
+    "rasa.engine.runner.dask.DaskGraphRunner.__init__",
+    # bot/prediction_states.py: Rasa's loop, reading a kept replay of the tracker.
+    "rasa.shared.core.domain.Domain.states_for_tracker_history",
+)
 
 
 class UnsupportedRasaVersion(RuntimeError):

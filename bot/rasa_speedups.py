@@ -17,6 +17,15 @@ before the model is loaded.
    the time of loading a tracker, growing with the conversation. The class found for a type name
    is remembered; unknown names still raise, and "topic" still gives None, as in Rasa.
 
+3. The graph runner. Rasa runs its NLU graph (per message) and its policy graph (per action
+   prediction) through dask's scheduler, which orders and schedules the same small graph again on every
+   run; `bot.graph_runner.PlannedGraphRunner` asks dask once in which order it calls the nodes and then
+   calls them in that order itself. It is installed where Rasa's processor picks its runner class for a
+   model it loads (``rasa.core.processor.DaskGraphRunner``); training keeps Rasa's runner.
+
+4. Prediction states. Within one graph run, the policies that turn the tracker into its past states
+   share one replay of its history (`bot.prediction_states`) instead of replaying it two or three times.
+
 Two earlier fixes, DIET's load without a one-example training and one shared spaCy model, went when
 the pipeline dropped DIET and spaCy for a logistic regression (config.yml, docs/production.md).
 """
@@ -26,12 +35,16 @@ import functools
 import logging
 from typing import Any
 
+import rasa.core.processor
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
+
+from bot import prediction_states
+from bot.graph_runner import PlannedGraphRunner
 
 logger = logging.getLogger(__name__)
 
@@ -80,4 +93,8 @@ def apply() -> None:
     """Install the fixes (idempotent), whatever Rasa's version: call `bot.rasa_compat.apply` instead."""
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(_resolve_event_type)
+    # Read by MessageProcessor._load_model when it loads a model: a model loaded before this line (in a
+    # process whose first import of the project is the model's own pipeline) keeps Rasa's runner.
+    rasa.core.processor.DaskGraphRunner = PlannedGraphRunner
+    prediction_states.install()
 
