@@ -55,6 +55,10 @@ PRIVATE_NAMES = (
 PATCHED_NAMES = (
     "rasa.core.actions.action.RemoteAction._validate_action_result",
     "rasa.shared.core.events.Event.resolve_by_type",
+    # bot/rasa_speedups.py: the deep copies those modules make only for their debug lines.
+    "rasa.core.processor.copy.deepcopy",
+    "rasa.core.policies.memoization.copy.deepcopy",
+    "rasa.core.policies.rule_policy.copy.deepcopy",
     "rasa.shared.core.events.BotUttered.__repr__",
     "rasa.shared.core.events.BotUttered.__str__",
     "rasa.core.agent.Agent.handle_message",

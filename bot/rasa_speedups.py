@@ -26,15 +26,26 @@ before the model is loaded.
 4. Prediction states. Within one graph run, the policies that turn the tracker into its past states
    share one replay of its history (`bot.prediction_states`) instead of replaying it two or three times.
 
+5. Copies for debug lines. Rasa's processor, MemoizationPolicy and RulePolicy deep-copy the events,
+   slots and states of every turn and prediction only to hand them to a ``structlogger.debug`` line,
+   and they do it whatever the log level. In those three modules, ``copy.deepcopy`` now returns the
+   value itself unless the module's logger is enabled for DEBUG (the level structlog's level filter
+   reads), in which case it copies as before; tests/bot/test_rasa_speedups.py checks that every
+   ``copy.deepcopy`` of these modules is an argument of a debug call.
+
 Two earlier fixes, DIET's load without a one-example training and one shared spaCy model, went when
 the pipeline dropped DIET and spaCy for a logistic regression (config.yml, docs/production.md).
 """
 from __future__ import annotations
 
+import copy
 import functools
 import logging
+from types import ModuleType
 from typing import Any
 
+import rasa.core.policies.memoization
+import rasa.core.policies.rule_policy
 import rasa.core.processor
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
@@ -89,6 +100,27 @@ def _resolve_event_type(type_name: str, default: type[Event] | None = None) -> t
     return found
 
 
+class CopyForDebugLines:
+    """Stands for the ``copy`` module in a Rasa module that deep-copies values only for its debug lines."""
+
+    def __init__(self, logger_name: str) -> None:
+        self._logger = logging.getLogger(logger_name)
+
+    def deepcopy(self, value: Any, memo: dict | None = None) -> Any:
+        """A deep copy when the debug line will be written, else the value itself (the line is dropped)."""
+        if self._logger.isEnabledFor(logging.DEBUG):
+            return copy.deepcopy(value, memo)
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+# The Rasa modules whose only use of ``copy.deepcopy`` is an argument of a debug line.
+DEBUG_COPY_MODULES: tuple[ModuleType, ...] = (
+    rasa.core.processor, rasa.core.policies.memoization, rasa.core.policies.rule_policy)
+
+
 def apply() -> None:
     """Install the fixes (idempotent), whatever Rasa's version: call `bot.rasa_compat.apply` instead."""
     RemoteAction._validate_action_result = _validate_action_result
@@ -97,4 +129,6 @@ def apply() -> None:
     # process whose first import of the project is the model's own pipeline) keeps Rasa's runner.
     rasa.core.processor.DaskGraphRunner = PlannedGraphRunner
     prediction_states.install()
+    for module in DEBUG_COPY_MODULES:
+        module.copy = CopyForDebugLines(module.__name__)  # type: ignore[attr-defined]
 

@@ -1,6 +1,10 @@
 """Our fixes to Rasa's slow paths: same answers, same errors, less work (bot/rasa_speedups.py)."""
 from __future__ import annotations
 
+import ast
+import inspect
+import logging
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
@@ -45,3 +49,31 @@ def test_stored_events_come_back_as_the_same_kinds_of_event():
 
 def events_from(stored: list[dict]) -> list[Event]:
     return [Event.from_parameters(dict(event)) for event in stored]
+
+
+def test_rasa_deep_copies_only_what_its_debug_lines_will_write(caplog):
+    rasa_speedups.apply()
+    events = [ActionExecuted("action_listen")]
+    for module in rasa_speedups.DEBUG_COPY_MODULES:
+        with caplog.at_level(logging.INFO, logger=module.__name__):
+            assert module.copy.deepcopy(events) is events  # the debug line is dropped: nothing to copy
+        with caplog.at_level(logging.DEBUG, logger=module.__name__):
+            copied = module.copy.deepcopy(events)
+            assert copied == events and copied is not events and copied[0] is not events[0]
+        assert module.copy.copy(events) is not events  # the rest of the copy module is the real one
+
+
+@pytest.mark.parametrize("module", rasa_speedups.DEBUG_COPY_MODULES, ids=lambda module: module.__name__)
+def test_every_deep_copy_of_those_rasa_modules_is_an_argument_of_a_debug_line(module):
+    tree = ast.parse(inspect.getsource(module))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    deep_copies = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+                   and ast.unparse(node.func) == "copy.deepcopy"]
+    assert deep_copies
+    for call in deep_copies:
+        node = call
+        while not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                   and node.func.attr == "debug"):
+            node = parents.get(node)
+            assert node is not None and not isinstance(node, ast.stmt), (
+                f"{module.__name__} line {call.lineno}: a deep copy that is not only for a debug line")
