@@ -80,7 +80,7 @@ class ActionResponseCheck:
         del without_one_of["properties"]["events"]["items"]["oneOf"]
         self._rest = cls(without_one_of)
         self._branches: dict[str, list[Validator]] = {}
-        for name, branch in zip(names, branches):
+        for name, branch in zip(names, branches, strict=True):
             self._branches.setdefault(name, []).append(cls(branch))
         self.usable = True
 
