@@ -56,8 +56,14 @@ PATCHED_NAMES = (
     "rasa.core.actions.forms.FormAction.run",
 )
 
-# Public methods of Rasa copied into a subclass with a change; their originals must be re-read on upgrade.
-COPIED_NAMES = ("rasa.core.tracker_store.SQLTrackerStore.save",)
+# Public methods of Rasa copied into a subclass with a change, or whose inner workings a subclass relies on;
+# their originals must be re-read on upgrade.
+COPIED_NAMES = (
+    "rasa.core.tracker_store.SQLTrackerStore.save",
+    # bot/action_calls.py: PooledEndpoint lends this method a shared session through ``session()`` and
+    # encodes its ``json=`` body; it relies on the method calling ``self.session()`` and passing ``json``.
+    "rasa.utils.endpoints.EndpointConfig.request",
+)
 
 
 class UnsupportedRasaVersion(RuntimeError):
