@@ -21,7 +21,8 @@ answer. Two hooks close that gap, installed by `bot.rasa_compat.apply` on the su
 Each call to the action server carries the moment Rasa stops waiting for it (`bot.deadline.HEADER`),
 so that the action server commits nothing the citizen was already told could not be done, even for a
 request it read late (`bot.deadline`). The call's endpoint is a copy with that header: Rasa makes a new
-``RemoteAction`` per call, so no other call sees it.
+``RemoteAction`` per call, so no other call sees it. The copy calls through the event loop's shared,
+kept-alive session (`bot.action_calls`) instead of a new session and connection per call.
 
 The account database is the action server's business: its ``BackendUnavailable`` already makes the
 action escalate with ``utter_backend_unavailable`` (actions/escalation.py).
@@ -40,7 +41,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from bot import deadline, metrics
+from bot import action_calls, deadline, metrics
 from bot.channels.responses import Responses, fill, project_responses, response_text
 from bot.contract import HANDOFF_REASON_SLOT, IVR_TRANSFER_KEY, HandoffReason
 from bot.settings import get_settings
@@ -183,7 +184,7 @@ def send_deadline(action: Any, seconds: float) -> None:
     endpoint = getattr(action, "action_endpoint", None)
     if endpoint is None:
         return
-    call_endpoint = endpoint.copy()
+    call_endpoint = action_calls.pooled(endpoint)
     call_endpoint.headers = {**(endpoint.headers or {}), deadline.HEADER: deadline.header_value(seconds)}
     action.action_endpoint = call_endpoint
 

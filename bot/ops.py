@@ -21,7 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import faults, health, metrics, session, several_questions
+from bot import action_calls, faults, health, metrics, session, several_questions
 
 # /metrics refreshes the readiness gauges (assistant_component_up) when older than this.
 READINESS_REFRESH_SECONDS = 15.0
@@ -82,9 +82,13 @@ class _OpsBlueprint(Blueprint):
         async def after_start(running_app: Any, _loop: Any) -> None:
             _meter_agent(_agent(running_app))
 
+        async def after_stop(_app: Any, _loop: Any) -> None:
+            await action_calls.close()  # the kept-alive connections to the action server
+
         app.register_middleware(on_request, "request")
         app.register_middleware(on_response, "response")
         app.register_listener(after_start, "after_server_start")
+        app.register_listener(after_stop, "after_server_stop")
         metrics.install_action_call_error_handler()
         session.install_personal_answer_log_masking()
         super().register(app, options)

@@ -70,9 +70,13 @@ PATCHED_NAMES = (
     "rasa.core.actions.forms.FormAction.run",
 )
 
-# Public methods of Rasa copied into a subclass with a change; their originals must be re-read on upgrade.
+# Public methods of Rasa copied into a subclass with a change, or whose inner workings a subclass relies on;
+# their originals must be re-read on upgrade.
 COPIED_NAMES = (
     "rasa.core.tracker_store.SQLTrackerStore.save",
+    # bot/action_calls.py: PooledEndpoint lends this method a shared session through ``session()`` and
+    # encodes its ``json=`` body; it relies on the method calling ``self.session()`` and passing ``json``.
+    "rasa.utils.endpoints.EndpointConfig.request",
     # bot/graph_runner.py: PlannedGraphRunner sets the attributes Rasa's run reads (its fallback) as Rasa does.
     "rasa.engine.runner.dask.DaskGraphRunner.__init__",
     # bot/prediction_states.py: Rasa's loop, reading a kept replay of the tracker.

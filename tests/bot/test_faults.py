@@ -25,7 +25,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import deadline, faults, rasa_compat
+from bot import action_calls, deadline, faults, rasa_compat
 from bot.channels.ivr import reply_for
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -45,6 +45,13 @@ def guarded_rasa(monkeypatch):
         monkeypatch.setattr(cls, "run", original)
     assert rasa_compat.apply()
     assert getattr(RemoteAction.run, "_assistant_guarded", False) and getattr(FormAction.run, "_assistant_guarded", False)
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def kept_alive_connections_closed() -> AsyncIterator[None]:
+    """The event loop's shared session to the action server (bot/action_calls.py) closed with the test's loop."""
+    yield
+    await action_calls.close()
 
 
 @pytest.fixture

@@ -77,3 +77,99 @@ def test_every_deep_copy_of_those_rasa_modules_is_an_argument_of_a_debug_line(mo
             node = parents.get(node)
             assert node is not None and not isinstance(node, ast.stmt), (
                 f"{module.__name__} line {call.lineno}: a deep copy that is not only for a debug line")
+
+
+def sdk_answers() -> list[dict]:
+    """Answers as the Rasa SDK builds them: every event type it has, with the project's kinds of responses."""
+    from datetime import datetime
+
+    from rasa_sdk import events as sdk
+
+    every_event = [
+        sdk.SlotSet("form_card_digits", "123456"), sdk.SlotSet("identified", True), sdk.SlotSet("x", None),
+        sdk.SlotSet("files", [{"name": "Sophie", "expires": "2028-01-31"}]), sdk.AllSlotsReset(),
+        sdk.ActiveLoop("identify_form"), sdk.ActiveLoop(None), sdk.FollowupAction("action_listen"),
+        sdk.ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0), sdk.ActionReverted(),
+        sdk.ActionExecutionRejected("identify_form"), sdk.UserUtteranceReverted(), sdk.Restarted(),
+        sdk.SessionStarted(), sdk.ConversationPaused(), sdk.ConversationResumed(), sdk.StoryExported(),
+        sdk.BotUttered("Bonjour", {"buttons": []}), sdk.AgentUttered("Bonjour"),
+        sdk.UserUttered("bonjour", {"intent": {"name": "greet", "confidence": 0.9}, "entities": [],
+                                   "intent_ranking": [{"name": "greet", "confidence": 0.9}]}),
+        sdk.ReminderScheduled("EXTERNAL_reminder", datetime(2026, 12, 1, 10, 0)),
+        sdk.ReminderCancelled("reminder"), sdk.Form("identify_form"), sdk.FormValidation(False),
+        sdk.LoopInterrupted(True),
+    ]
+    responses = [
+        {"text": None, "buttons": [], "elements": [], "custom": {}, "template": None, "response": "utter_greet",
+         "image": None, "attachment": None},
+        {"text": "Sophie : carte valide jusqu'au 31 janvier 2028.", "buttons": [{"title": "Oui", "payload": "/affirm"}],
+         "elements": [], "custom": {"ivr": {"type": "transfer"}}, "template": None, "response": None,
+         "image": None, "attachment": None},
+    ]
+    return [{"events": every_event, "responses": responses}, {"events": [], "responses": []}, {},
+            *({"events": [event], "responses": responses[:1]} for event in every_event)]
+
+
+def broken_variants(answer: dict) -> list:
+    """The answer with one thing changed: types, missing or extra keys, other event names."""
+    import copy
+
+    odd_values = [None, 3, 2.5, True, "texte", [], {}, [1], {"a": 1}]
+    variants: list = [None, [], "texte", {"events": None}, {"events": {}}, {"responses": [42]},
+                      {"responses": {}}, {"events": [42]}, {"events": [{}]}, {"events": [{"event": 3}]}]
+    for i, event in enumerate(answer.get("events", [])):
+        for key in [*event, "value", "name", "parse_data", "entities", "timestamp", "metadata", "event"]:
+            for value in odd_values + ["slot", "user", "bot", "inconnu"]:
+                changed = copy.deepcopy(answer)
+                changed["events"][i] = {**event, key: value}
+                variants.append(changed)
+            if key in event:
+                changed = copy.deepcopy(answer)
+                del changed["events"][i][key]
+                variants.append(changed)
+    return variants
+
+
+def test_a_valid_answer_is_recognised_without_the_one_of_exactly_when_jsonschema_says_it_is_valid():
+    """`ActionResponseCheck` gives jsonschema's verdict on the whole schema, on hundreds of answers."""
+    check = rasa_speedups.action_response_check()
+    assert check.usable
+    full = rasa_speedups.action_response_validator()
+    answers = [a for answer in sdk_answers() for a in (answer, *broken_variants(answer)) if len(answer.get("events", [])) < 2]
+    answers.append(sdk_answers()[0])
+    verdicts = [(full.is_valid(answer), check.is_valid(answer)) for answer in answers]
+    assert [mine for _, mine in verdicts] == [theirs for theirs, _ in verdicts]
+    assert sum(theirs for theirs, _ in verdicts) > 100 and sum(not theirs for theirs, _ in verdicts) > 100
+
+
+def test_a_broken_answer_raises_the_error_rasa_s_own_check_raises():
+    # Rasa's own check costs 40 ms an answer (it checks the schema each time): one variant in 50.
+    answers = [a for answer in sdk_answers()[1:] for a in broken_variants(answer)][::50]
+    compared = 0
+    for answer in answers:
+        results = []
+        for validate in (rasas_validation, rasa_speedups._validate_action_result):
+            try:
+                results.append(validate(RemoteAction("action_card_expiry", None), answer))
+            except jsonschema.ValidationError as error:
+                results.append((error.message, list(error.absolute_path), error.validator))
+        assert results[0] == results[1]
+        compared += results[0] is not True
+    assert compared > 20
+
+
+def rasas_validation(self: RemoteAction, result: dict) -> bool:
+    """Rasa 3.6.21's own `RemoteAction._validate_action_result`, as it is in its source."""
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    try:
+        jsonschema.validate(result, self.action_response_format_spec())
+        return True
+    except jsonschema.ValidationError as e:
+        e.message += (
+            ". Failed to validate Action server response from API, "
+            "make sure your response from the Action endpoint is valid. "
+            "For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise e

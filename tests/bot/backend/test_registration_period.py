@@ -60,3 +60,41 @@ def test_a_date_the_city_fills_in_flags_the_cards_that_expire_before_it(tmp_path
     path = tmp_path / "contact.yml"
     path.write_text("next_registration_date: 2027-01-12\n", encoding="utf-8")
     assert _jean_on_november_26(lambda: next_registration_date(path)) is ExpiryStatus.EXPIRES_SOON
+
+
+def test_the_file_is_parsed_again_only_when_it_changed(tmp_path, monkeypatch):
+    """Read on every card-expiry answer: parsed once per version of the file, edits seen at once, even
+    edits within the same clock tick (the size or the inode differs) and a file replaced or removed."""
+    import os
+
+    import yaml
+
+    from bot.backend import registration_period
+
+    parses: list[str] = []
+    real_load = yaml.safe_load
+    monkeypatch.setattr(registration_period.yaml, "safe_load", lambda text: parses.append(text) or real_load(text))
+    path = tmp_path / "contact.yml"
+    path.write_text("next_registration_date: 2027-01-12\n", encoding="utf-8")
+    for _ in range(3):
+        assert next_registration_date(path) == date(2027, 1, 12)
+    assert len(parses) == 1
+
+    stamp = path.stat().st_mtime_ns
+    path.write_text("next_registration_date: 2027-01-5\n", encoding="utf-8")  # shorter, same tick
+    os.utime(path, ns=(stamp, stamp))
+    with pytest.raises(ValueError, match="next_registration_date"):
+        next_registration_date(path)
+    path.write_text("next_registration_date: 2027-02-01\n", encoding="utf-8")  # same size, later
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+    assert next_registration_date(path) == date(2027, 2, 1)
+    replacement = tmp_path / "new.yml"
+    replacement.write_text("next_registration_date: 2027-03-01\n", encoding="utf-8")
+    os.utime(replacement, ns=(stamp + 10**9, stamp + 10**9))
+    os.replace(replacement, path)  # same size and time, another inode: how editors save
+    assert next_registration_date(path) == date(2027, 3, 1)
+    assert len(parses) == 4
+    path.unlink()
+    assert next_registration_date(path) is None
+    path.write_text("other: 1\n", encoding="utf-8")
+    assert next_registration_date(path) is None
