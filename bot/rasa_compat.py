@@ -39,6 +39,8 @@ PRIVATE_NAMES = (
     "rasa.core.channels.rest.RestInput._extract_input_channel",
     # bot/channels/web.py: SocketOnlyOutput sends a reply to one socket instead of the conversation's room.
     "rasa.core.channels.socketio.SocketIOOutput._send_message",
+    # bot/nlu/intent_classifier.py: the classifier's matrix built directly from the sentence features.
+    "rasa.nlu.classifiers.logistic_regression_classifier.LogisticRegressionClassifier._create_X",
     # bot/rasa_speedups.py: replaced by a version that checks the schema once.
     "rasa.core.actions.action.RemoteAction._validate_action_result",
 )
