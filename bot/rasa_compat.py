@@ -50,6 +50,7 @@ PRIVATE_NAMES = (
 PATCHED_NAMES = (
     "rasa.core.actions.action.RemoteAction._validate_action_result",
     "rasa.shared.core.events.Event.resolve_by_type",
+    "rasa.shared.core.domain.Domain.is_empty",
     "rasa.shared.core.events.BotUttered.__repr__",
     "rasa.shared.core.events.BotUttered.__str__",
     "rasa.core.agent.Agent.handle_message",
