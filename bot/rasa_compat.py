@@ -43,6 +43,8 @@ PRIVATE_NAMES = (
     "rasa.nlu.classifiers.logistic_regression_classifier.LogisticRegressionClassifier._create_X",
     # bot/rasa_speedups.py: replaced by a version that checks the schema once.
     "rasa.core.actions.action.RemoteAction._validate_action_result",
+    # bot/rasa_speedups.py: replaced by a version that sums the sentence row from the token rows.
+    "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer._create_features",
 )
 
 # Rasa attributes replaced or wrapped at run time: the speed fixes of `bot.rasa_speedups.apply`, the
@@ -51,6 +53,7 @@ PATCHED_NAMES = (
     "rasa.core.actions.action.RemoteAction._validate_action_result",
     "rasa.shared.core.events.Event.resolve_by_type",
     "rasa.shared.core.domain.Domain.is_empty",
+    "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer._create_features",
     "rasa.shared.core.events.BotUttered.__repr__",
     "rasa.shared.core.events.BotUttered.__str__",
     "rasa.core.agent.Agent.handle_message",
