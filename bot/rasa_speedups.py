@@ -113,7 +113,11 @@ def sentence_from_sequence(vectorizer: Any) -> bool:
     analyzer = getattr(vectorizer, "analyzer", None)
     if analyzer == "char_wb":
         return True
-    return analyzer == "word" and tuple(getattr(vectorizer, "ngram_range", ())) == (1, 1)
+    return (
+        analyzer == "word"
+        and tuple(getattr(vectorizer, "ngram_range", ())) == (1, 1)
+        and getattr(vectorizer, "token_pattern", None) == r"(?u)\b\w+\b"  # Rasa's: runs of word characters
+    )
 
 
 def sentence_row(sequence: scipy.sparse.csr_matrix) -> scipy.sparse.coo_matrix:
