@@ -39,6 +39,8 @@ PRIVATE_NAMES = (
     "rasa.core.channels.rest.RestInput._extract_input_channel",
     # bot/channels/web.py: SocketOnlyOutput sends a reply to one socket instead of the conversation's room.
     "rasa.core.channels.socketio.SocketIOOutput._send_message",
+    # bot/nlu/intent_classifier.py: the classifier's matrix built directly from the sentence features.
+    "rasa.nlu.classifiers.logistic_regression_classifier.LogisticRegressionClassifier._create_X",
     # bot/rasa_speedups.py: replaced by a version that checks the schema once.
     "rasa.core.actions.action.RemoteAction._validate_action_result",
     # bot/graph_runner.py: PlannedGraphRunner builds its nodes and checks its inputs with Rasa's own code.
@@ -48,6 +50,8 @@ PRIVATE_NAMES = (
     "rasa.shared.core.domain.Domain._remove_rule_only_features",
     "rasa.shared.core.domain.Domain._substitute_rule_only_user_input",
     "rasa.shared.core.domain.Domain._clean_state",
+    # bot/rasa_speedups.py: replaced by a version that sums the sentence row from the token rows.
+    "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer._create_features",
 )
 
 # Rasa attributes replaced or wrapped at run time: the speed fixes of `bot.rasa_speedups.apply`, the
@@ -59,6 +63,9 @@ PATCHED_NAMES = (
     "rasa.core.processor.copy.deepcopy",
     "rasa.core.policies.memoization.copy.deepcopy",
     "rasa.core.policies.rule_policy.copy.deepcopy",
+    # bot/rasa_speedups.py: the empty domain built once; the sentence row of count vectors summed.
+    "rasa.shared.core.domain.Domain.is_empty",
+    "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer._create_features",
     "rasa.shared.core.events.BotUttered.__repr__",
     "rasa.shared.core.events.BotUttered.__str__",
     "rasa.core.agent.Agent.handle_message",

@@ -66,6 +66,7 @@ _EMAIL_CONNECTORS = (
 )
 # Words that French doubles on purpose: "vous vous", "faire faire", "le mot de passe passe pas".
 _NO_REPEAT_COLLAPSE = frozenset({"nous", "vous", "faire", "fait", "passe", "qui"})
+_CONNECTOR_STARTS = frozenset(words[0] for words, _ in _EMAIL_CONNECTORS)
 _PROTECTED = re.compile(r"@|://|^www\.|\d", re.IGNORECASE)
 _EDGE_PUNCT = "\"'«»“”()[]{}.,;:!?…"
 
@@ -146,7 +147,7 @@ def _repeatable(token: _Token) -> bool:
         and not any(char.isdigit() for char in key)
         and key not in _NO_REPEAT_COLLAPSE
         and not _is_number_word(key)
-        and not any(key == words[0] for words, _ in _EMAIL_CONNECTORS)
+        and key not in _CONNECTOR_STARTS
         and key not in _AROBASE
     )
 
@@ -154,17 +155,22 @@ def _repeatable(token: _Token) -> bool:
 def _collapse_repetitions(tokens: list[_Token]) -> list[_Token]:
     """Remove stutters: "je je continue" and "je continue je continue" become "je continue"."""
     result: list[_Token] = []
+    repeatable: list[bool] = []  # _repeatable of each token of result, asked once per token
     for token in tokens:
-        if result and _repeatable(token) and result[-1].key == token.key and not result[-1].trail.strip(","):
+        token_repeatable = _repeatable(token)
+        if result and token_repeatable and result[-1].key == token.key and not result[-1].trail.strip(","):
             result[-1] = token
+            repeatable[-1] = token_repeatable
             continue
         result.append(token)
+        repeatable.append(token_repeatable)
         if (
             len(result) >= 4
-            and all(_repeatable(t) for t in result[-4:])
             and [t.key for t in result[-4:-2]] == [t.key for t in result[-2:]]
+            and all(repeatable[-4:])
         ):
             del result[-4:-2]
+            del repeatable[-4:-2]
     return result
 
 

@@ -8,9 +8,11 @@ import logging
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event
 
 from bot import rasa_speedups
+from bot.settings import PROJECT_ROOT
 
 
 def test_a_valid_action_answer_passes_and_a_broken_one_is_refused_with_rasa_s_explanation():
@@ -173,3 +175,14 @@ def rasas_validation(self: RemoteAction, result: dict) -> bool:
             f"{DOCS_BASE_URL}/custom-actions"
         )
         raise e
+
+
+def test_whether_a_domain_is_empty_is_rasa_s_answer():
+    rasa_speedups.apply()
+    assert Domain.is_empty.__module__ == "bot.rasa_speedups"
+    project = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    for domain in (Domain.empty(), Domain.from_dict({}), project, Domain.from_dict({"intents": ["greet"]})):
+        for _ in range(2):  # the second time from the dictionary built once
+            assert domain.is_empty() == (domain.as_dict() == Domain.from_dict({}).as_dict())
+    assert Domain.empty().is_empty() and not project.is_empty()
+    assert rasa_speedups.empty_domain_dict() == Domain.from_dict({}).as_dict()
