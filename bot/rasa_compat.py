@@ -57,7 +57,14 @@ PATCHED_NAMES = (
 )
 
 # Public methods of Rasa copied into a subclass with a change; their originals must be re-read on upgrade.
-COPIED_NAMES = ("rasa.core.tracker_store.SQLTrackerStore.save",)
+COPIED_NAMES = (
+    "rasa.core.tracker_store.SQLTrackerStore.save",
+    # bot/lock_store.py: RedisTicketLockStore runs Rasa's ticket lock (`lock`, `_acquire_lock`, `cleanup`)
+    # in Lua scripts, on the JSON of `TicketLock.dumps`.
+    "rasa.core.lock_store.LockStore.lock",
+    "rasa.core.lock_store.LockStore.cleanup",
+    "rasa.core.lock.TicketLock.dumps",
+)
 
 
 class UnsupportedRasaVersion(RuntimeError):
