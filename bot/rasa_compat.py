@@ -88,6 +88,11 @@ COPIED_NAMES = (
     "rasa.engine.runner.dask.DaskGraphRunner.__init__",
     # bot/prediction_states.py: Rasa's loop, reading a kept replay of the tracker.
     "rasa.shared.core.domain.Domain.states_for_tracker_history",
+    # bot/lock_store.py: RedisTicketLockStore runs Rasa's ticket lock (`lock`, `_acquire_lock`, `cleanup`)
+    # in Lua scripts, on the JSON of `TicketLock.dumps`.
+    "rasa.core.lock_store.LockStore.lock",
+    "rasa.core.lock_store.LockStore.cleanup",
+    "rasa.core.lock.TicketLock.dumps",
 )
 
 

@@ -83,7 +83,7 @@ if [ "$instances" -gt 1 ]; then
   cat >>var/endpoints.run.yml <<YML
 
 lock_store:
-  type: redis
+  type: bot.lock_store.RedisTicketLockStore
   url: ${REDIS_HOSTPORT%:*}
   port: ${REDIS_HOSTPORT##*:}
   db: 1

@@ -215,7 +215,7 @@ def redis_reachable(host: str = "127.0.0.1", port: int = 6379) -> bool:
 
 def redis_lock_store(db: int, key_prefix: str) -> str:
     """The endpoints.yml block of a Redis lock store shared by several Rasa instances."""
-    return f"\nlock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {db}\n  key_prefix: {key_prefix}\n"
+    return f"\nlock_store:\n  type: bot.lock_store.RedisTicketLockStore\n  url: 127.0.0.1\n  port: 6379\n  db: {db}\n  key_prefix: {key_prefix}\n"
 
 
 def training_seconds(model: Path) -> int | None:

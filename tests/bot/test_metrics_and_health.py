@@ -13,11 +13,11 @@ import aiohttp
 import pytest
 from prometheus_client import REGISTRY
 from rasa.core.agent import Agent
-from rasa.core.lock_store import RedisLockStore
 from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import health, metrics
+from bot.lock_store import RedisTicketLockStore
 from bot.tracker_store import RedactingSQLTrackerStore
 
 
@@ -133,7 +133,7 @@ def action_server() -> Iterator[str]:
 
 def agent(tmp_path, action_url: str, redis_port: int = 6379) -> Agent:
     store = RedactingSQLTrackerStore(Domain.empty(), host=f"sqlite:///{tmp_path / 'tracker.db'}")
-    return Agent(tracker_store=store, lock_store=RedisLockStore(host="127.0.0.1", port=redis_port, socket_timeout=1),
+    return Agent(tracker_store=store, lock_store=RedisTicketLockStore(host="127.0.0.1", port=redis_port, socket_timeout=1),
                  action_endpoint=EndpointConfig(action_url))
 
 

@@ -148,7 +148,7 @@ def chaos(tmp_path_factory) -> Iterator[Chaos]:
         "BOT_ACTION_TIMEOUT_SECONDS": str(ACTION_TIMEOUT_SECONDS),
         "BOT_READINESS_TIMEOUT_SECONDS": "2",
     }
-    lock_store = f"\nlock_store:\n  type: redis\n  url: 127.0.0.1\n  port: {redis_port}\n  db: 1\n  key_prefix: chaos\n"
+    lock_store = f"\nlock_store:\n  type: bot.lock_store.RedisTicketLockStore\n  url: 127.0.0.1\n  port: {redis_port}\n  db: 1\n  key_prefix: chaos\n"
     stack = make_stack(workdir, env)
     stack.actions_url = f"http://127.0.0.1:{actions_port}"
     running = Chaos(stack, f"postgresql://postgres@127.0.0.1:5432/{names['tracker']}", redis_port, None,

@@ -110,11 +110,12 @@ def _wait_until_up(stack: RasaStack) -> None:
 
 def start_stack(
     workdir: Path, model: Path, extra_env: dict[str, str] | None = None, rasa_args: list[str] | None = None,
-    api_token: str | None = None,
+    api_token: str | None = None, extra_endpoints: str = "",
 ) -> RasaStack:
     """Seed a fresh account database and start both servers on free ports.
 
-    ``rasa_args``: more options of `rasa run`; ``api_token``: its `--auth-token`, used by the helpers.
+    ``rasa_args``: more options of `rasa run`; ``api_token``: its `--auth-token`, used by the helpers;
+    ``extra_endpoints``: YAML appended to endpoints.yml (a `lock_store:` block, say).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
@@ -133,7 +134,7 @@ def start_stack(
     subprocess.run([str(BIN / "python"), "-m", "bot", "backend", "seed"], cwd=PROJECT_ROOT, env=env, check=True)
     endpoints = (PROJECT_ROOT / "endpoints.yml").read_text()
     endpoints = endpoints.replace("127.0.0.1:5055", f"127.0.0.1:{actions_port}")
-    (workdir / "endpoints.yml").write_text(endpoints)
+    (workdir / "endpoints.yml").write_text(endpoints + extra_endpoints)
     stack = RasaStack(
         f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", workdir, env, api_token=api_token
     )

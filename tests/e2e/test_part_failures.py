@@ -3,6 +3,8 @@
 
 - the slot vault (Redis) loses a half-filled form's values between two turns: the citizen hears why
   the form asks again, and the form goes on to the identification;
+- a conversation's messages sent at once, through the Redis lock store (`bot.lock_store`), are
+  answered one after the other, and the lock is gone after the last;
 - the account database is slow (SQLite's write lock held elsewhere) past Rasa's time limit for the
   action: the citizen gets the technical-problem message, and the confirmation email the action would
   have asked for is not recorded afterwards (the action's deadline, bot/deadline.py).
@@ -15,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,9 @@ from tests.e2e.conftest import RasaStack, start_stack, stop_stack
 from tests.responses import render
 
 VAULT_URL = "redis://127.0.0.1:6379/6"
+LOCK_PREFIX = f"e2elock{uuid.uuid4().hex[:8]}"
+LOCK_STORE = ("\nlock_store:\n  type: bot.lock_store.RedisTicketLockStore\n  url: 127.0.0.1\n  port: 6379\n"
+              f"  db: 6\n  key_prefix: {LOCK_PREFIX}\n")
 ACTION_TIMEOUT_SECONDS = 2
 JEAN_EMAIL = "jean.gagnon@example.com"
 
@@ -49,10 +55,29 @@ def vault() -> redis.Redis:
 @pytest.fixture(scope="module")
 def failing_stack(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory, vault) -> Iterator[RasaStack]:
     env = {"BOT_SLOT_VAULT_URL": VAULT_URL, "BOT_ACTION_TIMEOUT_SECONDS": str(ACTION_TIMEOUT_SECONDS)}
-    stack = start_stack(tmp_path_factory.mktemp("rasa-failures"), rasa_model, extra_env=env)
+    stack = start_stack(tmp_path_factory.mktemp("rasa-failures"), rasa_model, extra_env=env,
+                        extra_endpoints=LOCK_STORE)
     yield stack
     stop_stack(stack)
     shutil.rmtree(stack.workdir, ignore_errors=True)
+    for key in vault.scan_iter(f"{LOCK_PREFIX}:*"):
+        vault.delete(key)
+
+
+def test_messages_of_one_conversation_sent_at_once_are_answered_in_turn_under_the_redis_lock(failing_stack, vault):
+    sender = f"lock-{uuid.uuid4().hex[:8]}"
+    texts = ["bonjour", "comment créer un compte", "merci beaucoup"]  # nothing personal: stored as said
+    with ThreadPoolExecutor(len(texts)) as pool:
+        replies = list(pool.map(lambda text: failing_stack.texts(sender, text), texts))
+    assert len(replies) == len(texts)
+    events = [event for event in failing_stack.tracker(sender)["events"] if event["event"] in ("user", "action")]
+    assert sorted(event["text"] for event in events if event["event"] == "user") == sorted(texts)  # each ran once
+    for before, event in zip(events, events[1:], strict=False):  # one turn at a time: each ends before the next
+        if event["event"] == "user":
+            assert before["event"] == "action" and before["name"] == "action_listen", events
+    assert not vault.exists(f"{LOCK_PREFIX}:lock:{sender}")  # the lock is deleted after its last ticket
+    ready = requests.get(f"{failing_stack.url}/ready", timeout=10).json()
+    assert ready["components"]["lock_store"]["detail"] == "redis" and ready["components"]["lock_store"]["up"]
 
 
 def test_a_form_whose_values_the_vault_lost_says_why_and_goes_on(failing_stack, vault):
