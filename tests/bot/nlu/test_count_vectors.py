@@ -13,16 +13,13 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from bot import rasa_speedups
 from bot.settings import PROJECT_ROOT
-from bot.tools.evaluation import DEFAULT_OOS, load_holdout, load_lines, trained_model
+from bot.tools.evaluation import trained_model
+from tests import nlu_texts
+from tests.nlu_texts import assert_same_sparse
 
 
 def realistic_texts() -> list[str]:
-    texts = [text for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")) for text, _ in load_holdout(path)]
-    texts += [text for name in ("nlu_holdout.yml", "nlu_holdout_speech.yml")
-              for text, _ in load_holdout(PROJECT_ROOT / "tests" / name)]
-    if DEFAULT_OOS.is_file():
-        texts += load_lines(DEFAULT_OOS)
-    return texts + ["", "mmmmmm", "L'été, à Montréal : 450 555-0142 !", "a  b\tc", "Ça coûte 12,50 $ ?"]
+    return nlu_texts.realistic_texts() + ["", "mmmmmm", "L'été, à Montréal : 450 555-0142 !", "a  b	c", "Ça coûte 12,50 $ ?"]
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +53,7 @@ def assert_same_coo(ours, rasa) -> None:
     if rasa is None:
         assert ours is None
         return
-    assert ours.format == rasa.format == "coo"
-    assert ours.shape == rasa.shape and ours.dtype == rasa.dtype
-    for name in ("row", "col", "data"):
-        assert getattr(ours, name).dtype == getattr(rasa, name).dtype, name
-        assert np.array_equal(getattr(ours, name), getattr(rasa, name)), name
+    assert_same_sparse(ours, rasa, "coo")
 
 
 def test_both_featurizers_of_the_pipeline_take_the_summed_sentence_row(calls):

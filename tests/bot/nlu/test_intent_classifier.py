@@ -16,7 +16,8 @@ from scipy.sparse import coo_matrix
 
 from bot.nlu.intent_classifier import TunedLogisticRegressionClassifier, sentence_matrix
 from bot.settings import PROJECT_ROOT
-from bot.tools.evaluation import DEFAULT_OOS, load_holdout, load_lines, trained_model
+from bot.tools.evaluation import trained_model
+from tests.nlu_texts import assert_same_sparse, realistic_texts
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +48,6 @@ def test_the_classifier_reads_the_guide_s_questions_with_a_sure_confidence(agent
 
 # --- the classifier's matrix, built directly (bot/nlu/intent_classifier.sentence_matrix) ----------------
 
-def realistic_texts() -> list[str]:
-    """The training examples, both held-out sets, and the external out-of-scope sentences when present."""
-    texts = [text for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")) for text, _ in load_holdout(path)]
-    texts += [text for name in ("nlu_holdout.yml", "nlu_holdout_speech.yml")
-              for text, _ in load_holdout(PROJECT_ROOT / "tests" / name)]
-    if DEFAULT_OOS.is_file():
-        texts += load_lines(DEFAULT_OOS)
-    return texts
-
-
 @pytest.fixture(scope="module")
 def classified(agent) -> tuple[TunedLogisticRegressionClassifier, list[Message], list[dict]]:
     """The trained classifier, a copy of every message as it reached it, and the parse results."""
@@ -84,11 +75,7 @@ async def _parse_all(agent: Agent, texts: list[str]) -> list[dict]:
 
 
 def assert_same_matrix(ours, rasa) -> None:
-    assert ours.format == rasa.format == "csr"
-    assert ours.shape == rasa.shape and ours.dtype == rasa.dtype
-    for name in ("indptr", "indices", "data"):
-        assert getattr(ours, name).dtype == getattr(rasa, name).dtype, name
-        assert np.array_equal(getattr(ours, name), getattr(rasa, name)), name
+    assert_same_sparse(ours, rasa, "csr")
 
 
 def test_the_matrix_of_every_message_is_rasa_s_own(classified):
