@@ -623,7 +623,7 @@ FULL = LoadSettings(rates=[10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80, 90, 1
                     think_seconds=(2.0, 8.0), min_conversations=1000, max_seconds=900)
 
 
-STOCK_RATES: list[float] = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40]
+STOCK_RATES: list[float] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40]
 
 
 def measure_stock(settings: LoadSettings) -> dict:
@@ -653,8 +653,12 @@ def compare(ours: dict, stock: dict) -> dict:
     def ratio(a: float | None, b: float | None) -> float | None:
         return round(a / b, 2) if a and b else None
 
+    # When the stock set-up misses even its first step, its capacity is under that step's rate: the ratio
+    # is then at least ours over that rate.
+    first = stock["steps"][0]["achieved_per_s"] if stock.get("steps") and not stock["capacity_per_s"] else None
     return {
         "capacity_ours_over_stock": ratio(ours["capacity_per_s"], stock["capacity_per_s"]),
+        "capacity_ours_over_stock_at_least": ratio(ours["capacity_per_s"], first),
         "training_stock_over_ours": ratio(stock["training_s"], ours["training_s"]),
         "memory_stock_over_ours": ratio(stock["rss_mb_total"], ours["rss_mb_total"]),
         "memory_per_rasa_process_stock_over_ours": ratio(
@@ -736,7 +740,10 @@ def summary(result: dict) -> str:
         ratios = result["ours_vs_stock"]
         lines += [
             f"Stock capacity: {stock['capacity_per_s']} messages/s (p95 {stock['capacity_p95_ms']} ms); "
-            f"ours / stock = {ratios['capacity_ours_over_stock']}x (target >= 12x).",
+            + (f"ours / stock = {ratios['capacity_ours_over_stock']}x (target >= 12x)."
+             if ratios["capacity_ours_over_stock"] is not None else
+             f"the stock set-up missed even its first step ({stock['steps'][0]['achieved_per_s']} messages/s), so its "
+             f"capacity is under that: ours / stock > {ratios['capacity_ours_over_stock_at_least']}x (target >= 12x)."),
             f"Training: stock {stock['training_s']} s, ours {result['training_s']} s "
             f"(stock / ours = {ratios['training_stock_over_ours']}x). "
             f"Memory: stock {stock['rss_mb_total']} MB in total, ours {result['rss_mb_total']} MB; "

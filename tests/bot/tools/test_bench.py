@@ -13,7 +13,7 @@ from collections import deque
 
 from aiohttp import web
 
-from bot.tools.bench import CITIZEN_SCRIPT, LoadSettings, RegistrationNight
+from bot.tools.bench import CITIZEN_SCRIPT, LoadSettings, RegistrationNight, compare
 
 
 def make_app(slow_above_per_second: float, forget_expiry: bool = False) -> web.Application:
@@ -76,3 +76,14 @@ async def test_a_reply_without_the_expected_phrase_is_an_error_and_no_capacity()
     assert result["steps"][0]["error_kinds"] == {"unexpected reply at turn 7": result["errors"]}
     assert result["errors"] > 0
     assert result["capacity_per_s"] == 0.0
+
+
+def test_a_stock_set_up_that_misses_its_first_step_gives_a_lower_bound_of_the_ratio_not_nothing():
+    ours = {"capacity_per_s": 86.4, "training_s": 77, "rss_mb_total": 1841.0, "rss_mb": {"rasa1": 836.0, "rasa2": 839.0}}
+    stock = {"capacity_per_s": 0.0, "training_s": 1065, "rss_mb_total": 1699.0, "rss_mb": {"rasa": 1560.0},
+             "steps": [{"achieved_per_s": 2.0}]}
+    ratios = compare(ours, stock)
+    assert ratios["capacity_ours_over_stock"] is None
+    assert ratios["capacity_ours_over_stock_at_least"] == 43.2
+    held = compare(ours, {**stock, "capacity_per_s": 3.5})
+    assert held["capacity_ours_over_stock"] == 24.69 and held["capacity_ours_over_stock_at_least"] is None
