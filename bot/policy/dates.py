@@ -1,7 +1,6 @@
 """Birth dates from what people type or say (day first, as in Quebec), and dates written in French."""
 from __future__ import annotations
 
-import functools
 import re
 from datetime import date, datetime
 from enum import Enum
@@ -117,13 +116,8 @@ def _day_names_to_digits(text: str) -> str:
     return _DAY_NAME.sub(replace, text)
 
 
-@functools.lru_cache(maxsize=2048)
 def _parse(candidate: str, today: date) -> date | None:
-    """A date read by dateparser (French, day first, past preferred for two-digit years).
-
-    Remembered: the answer depends on nothing but the candidate and ``today`` (the relative base), and
-    dateparser costs about 1 ms a date; the same answer is read several times in a turn and a form.
-    """
+    """A date read by dateparser (French, day first, past preferred for two-digit years)."""
     base = datetime(today.year, today.month, today.day)
     parsed = dateparser.parse(candidate, languages=["fr"], settings={**_SETTINGS, "RELATIVE_BASE": base})
     return parsed.date() if parsed else None

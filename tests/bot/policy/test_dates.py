@@ -91,19 +91,3 @@ def test_hints_never_repeat_the_typed_date(text):
 )
 def test_french_date(value, words):
     assert french_date(value) == words
-
-
-def test_a_date_read_again_is_the_answer_dateparser_gives_for_that_day():
-    """`_parse` remembers dateparser's answers per candidate and per day (two-digit years depend on it)."""
-    from datetime import date
-
-    from bot.policy import dates
-
-    candidates = ["21 juillet 1990", "1 mars 1985", "12/03/85", "12/03/30", "31/02/1990", "2 février 79", "31 avril 2001"]
-    days = [date(2026, 11, 26), date(2031, 1, 1), date(1999, 12, 31)]
-    for _ in range(2):  # the second time from what was remembered
-        for day in days:
-            for candidate in candidates:
-                assert dates._parse(candidate, day) == dates._parse.__wrapped__(candidate, day), (candidate, day)
-    assert dates._parse.cache_info().hits >= len(candidates) * len(days)
-    assert dates._parse("12/03/30", date(2026, 11, 26)) != dates._parse("12/03/30", date(2031, 1, 1))
