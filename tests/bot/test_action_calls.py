@@ -163,9 +163,10 @@ async def test_the_action_server_receives_the_same_request_byte_for_byte(domain,
     body = RemoteAction("action_card_expiry", None)._action_call_format(tracker, domain)
     assert next(reversed(body)) == "domain" and "é" in json.dumps(body, ensure_ascii=False)
     received = []
+    sent_deadline = deadline.header_value(60)  # the same header for both
     for pooled in (False, True):
         server = await servers()
-        endpoint = EndpointConfig(server.url, headers={"X-City": "1", deadline.HEADER: "1764590000.000"})
+        endpoint = EndpointConfig(server.url, headers={"X-City": "1", deadline.HEADER: sent_deadline})
         endpoint = action_calls.pooled(endpoint) if pooled else endpoint
         for _ in range(2):  # the second time with the domain's JSON remembered
             assert await endpoint.request(json=body, method="post", timeout=10, compress=False) == ANSWER
