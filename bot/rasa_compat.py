@@ -52,6 +52,9 @@ PRIVATE_NAMES = (
     "rasa.shared.core.domain.Domain._clean_state",
     # bot/rasa_speedups.py: replaced by a version that sums the sentence row from the token rows.
     "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer._create_features",
+    # bot/rasa_speedups.py: replaced by a walk that stops past the longest rule; it calls Rasa's state check.
+    "rasa.core.policies.rule_policy.RulePolicy._get_possible_keys",
+    "rasa.core.policies.rule_policy.RulePolicy._does_rule_match_state",
 )
 
 # Rasa attributes replaced or wrapped at run time: the speed fixes of `bot.rasa_speedups.apply`, the
@@ -72,6 +75,7 @@ PATCHED_NAMES = (
     # bot/rasa_speedups.py: the graph runner class of the models Rasa loads, the policies' past states.
     "rasa.core.processor.DaskGraphRunner",
     "rasa.shared.core.domain.Domain.states_for_tracker_history",
+    "rasa.core.policies.rule_policy.RulePolicy._get_possible_keys",
     # bot/faults.py: a custom action that cannot run answers the citizen instead of raising.
     "rasa.core.actions.action.RemoteAction.run",
     "rasa.core.actions.forms.FormAction.run",

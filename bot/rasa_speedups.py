@@ -50,6 +50,15 @@ before the model is loaded.
    n-grams put together, so the sentence row is the column sums of the sequence rows: it is computed
    from them, with the same columns, counts, dtypes and shape. Other analyzers keep Rasa's second pass.
 
+8. Rule keys. To find the rules that apply, ``RulePolicy._get_possible_keys`` goes back through every past
+   state of the conversation and, at each, checks every rule still in the running (parsing the rule's
+   key again through a cache of 1,000 entries); a rule shorter than the number of states gone through
+   always passes, so past the longest rule still in the running the set no longer changes, yet Rasa
+   keeps going to the conversation's first state: the cost of a prediction grew with the session. The
+   rules of a lookup are parsed once (checked against the lookup's keys at each call), each state is
+   checked with Rasa's own ``_does_rule_match_state`` and the same tests of the previous action in the
+   same order, and the walk stops once no rule still in the running is longer: the same set of keys.
+
 Two earlier fixes, DIET's load without a one-example training and one shared spaCy model, went when
 the pipeline dropped DIET and spaCy for a logistic regression (config.yml, docs/production.md).
 """
@@ -57,8 +66,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -71,9 +82,11 @@ from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 
@@ -227,6 +240,7 @@ def sentence_row(sequence: scipy.sparse.csr_matrix) -> scipy.sparse.coo_matrix:
 
 
 _COUNT_VECTORS_CREATE_FEATURES = CountVectorsFeaturizer._create_features
+_RASA_GET_POSSIBLE_KEYS = RulePolicy._get_possible_keys
 
 
 def _count_vectors_create_features(
@@ -250,6 +264,54 @@ def _count_vectors_create_features(
     return sequence_features, sentence_features
 
 
+@dataclass(frozen=True)
+class _RuleIndex:
+    """A lookup's rule keys with their states, latest first (``_rule_key_to_state`` reversed)."""
+
+    lookup: dict[str, Any]  # held, so that its id is not reused while the entry lives
+    keys: frozenset[str]
+    rules: tuple[tuple[str, tuple[dict[str, Any], ...]], ...]
+
+
+_RULE_INDEXES: dict[int, _RuleIndex] = {}
+_RULE_INDEXES_KEPT = 16  # lookups of the models loaded in this process (four per RulePolicy)
+
+
+def _rule_index(lookup: dict[str, Any]) -> _RuleIndex:
+    index = _RULE_INDEXES.get(id(lookup))
+    if index is None or index.lookup is not lookup or index.keys != lookup.keys():
+        rules = tuple((key, tuple(reversed(json.loads(key)))) for key in lookup)
+        index = _RuleIndex(lookup, frozenset(lookup), rules)
+        if len(_RULE_INDEXES) >= _RULE_INDEXES_KEPT:
+            _RULE_INDEXES.pop(next(iter(_RULE_INDEXES)))
+        _RULE_INDEXES[id(lookup)] = index
+    return index
+
+
+def _get_possible_keys(self: RulePolicy, lookup: dict[str, Any], states: list[dict[str, Any]]) -> set[str]:
+    """``RulePolicy._get_possible_keys``: the keys of ``lookup`` whose rule applies to ``states``."""
+    candidates = _rule_index(lookup).rules
+    longest = max((len(rule) for _, rule in candidates), default=0)
+    match = RulePolicy._does_rule_match_state
+    for turn_index, state in enumerate(reversed(states)):
+        if turn_index >= longest:
+            break  # every rule still in the running is shorter: Rasa's check passes them all
+        current_previous_action = state.get(PREVIOUS_ACTION)
+        kept = []
+        for key, rule in candidates:
+            if turn_index >= len(rule):
+                kept.append((key, rule))
+                continue
+            rule_previous_action = rule[turn_index].get(PREVIOUS_ACTION)
+            if not rule_previous_action and not current_previous_action:
+                kept.append((key, rule))
+            elif rule_previous_action and current_previous_action and match(rule[turn_index], state):
+                kept.append((key, rule))
+        candidates = tuple(kept)
+        longest = max((len(rule) for _, rule in candidates), default=0)
+    return {key for key, _ in candidates}
+
+
 def apply() -> None:
     """Install the fixes (idempotent), whatever Rasa's version: call `bot.rasa_compat.apply` instead."""
     RemoteAction._validate_action_result = _validate_action_result
@@ -262,3 +324,4 @@ def apply() -> None:
         module.copy = CopyForDebugLines(module.__name__)  # type: ignore[attr-defined]
     Domain.is_empty = _domain_is_empty
     CountVectorsFeaturizer._create_features = _count_vectors_create_features
+    RulePolicy._get_possible_keys = _get_possible_keys

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import logging
 
 import jsonschema
@@ -186,3 +187,64 @@ def test_whether_a_domain_is_empty_is_rasa_s_answer():
             assert domain.is_empty() == (domain.as_dict() == Domain.from_dict({}).as_dict())
     assert Domain.empty().is_empty() and not project.is_empty()
     assert rasa_speedups.empty_domain_dict() == Domain.from_dict({}).as_dict()
+
+
+@pytest.fixture(scope="module")
+def agent():
+    from rasa.core.agent import Agent
+
+    from bot import rasa_compat
+    from bot.tools.evaluation import trained_model
+
+    assert rasa_compat.apply()
+    return Agent.load(str(PROJECT_ROOT / trained_model()))
+
+
+def test_the_rules_found_for_every_prediction_of_the_test_conversations_are_rasas(agent):
+    """Every rule lookup of the citizen-led conversations and test stories, ours against Rasa's own walk."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from tests.bot.test_graph_runner import conversations
+
+    assert RulePolicy._get_possible_keys is rasa_speedups._get_possible_keys
+    calls = {"all": 0, "found": 0, "past_the_longest_rule": 0}
+
+    def checked(self, lookup, states):
+        ours = rasa_speedups._get_possible_keys(self, lookup, states)
+        assert ours == rasa_speedups._RASA_GET_POSSIBLE_KEYS(self, lookup, states)
+        calls["all"] += 1
+        calls["found"] += bool(ours)
+        longest = max((len(json.loads(key)) for key in lookup), default=0)
+        calls["past_the_longest_rule"] += len(states) > longest
+        return ours
+
+    async def play() -> None:
+        for number, texts in enumerate(conversations()):
+            for text in texts:
+                await agent.handle_text(text, sender_id=f"rules-{number}")
+
+    RulePolicy._get_possible_keys = checked
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, play()).result()
+    finally:
+        RulePolicy._get_possible_keys = rasa_speedups._get_possible_keys
+    assert calls["all"] >= 600 and calls["found"] >= 300 and calls["past_the_longest_rule"] >= 300, calls
+
+
+def test_a_rule_added_to_a_lookup_is_seen_at_the_next_walk():
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    greet = {"user": {"intent": "greet"}, "prev_action": {"action_name": "action_listen"}}
+    goodbye = {"user": {"intent": "goodbye"}, "prev_action": {"action_name": "action_listen"}}
+    lookup = {json.dumps([goodbye]): "utter_goodbye"}
+    states = [{}, greet]
+    policy = object.__new__(RulePolicy)
+    assert rasa_speedups._get_possible_keys(policy, lookup, states) == set()
+    assert rasa_speedups._RASA_GET_POSSIBLE_KEYS(policy, lookup, states) == set()
+    lookup[json.dumps([greet])] = "utter_greet"
+    assert rasa_speedups._get_possible_keys(policy, lookup, states) == {json.dumps([greet])}
+    assert rasa_speedups._RASA_GET_POSSIBLE_KEYS(policy, lookup, states) == {json.dumps([greet])}
