@@ -14,10 +14,18 @@ copies: a policy that edits the states it got (they all do) changes nothing for 
 reused only for the same tracker object (held for the run, so its identity cannot be reused) with the
 same number of events and the same last event, the same domain and the same ``omit_unset_slots``;
 anything else, and any call outside `shared` (training, for example), goes to Rasa's own method.
+
+Between the predictions of one message (the processor's tracker, a few events longer each time) the replay
+is not redone from the start: the replayed prior tracker and its turns are kept with the tracker (a weak
+reference: the entry goes with it) and only the applied events that follow are replayed, provided the applied
+events already replayed are, object for object, the start of the tracker's applied events now. A revert, a
+restart or a form's repeated execution that rewrites them replays from the start.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
+import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -25,6 +33,7 @@ from typing import Any, cast
 
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State, SubState
+from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 _RASA_STATES_FOR_TRACKER_HISTORY = Domain.states_for_tracker_history
@@ -71,18 +80,62 @@ def shared() -> Iterator[None]:
         _replays.reset(token)
 
 
+def _turn(domain: Domain, prior: DialogueStateTracker, hide_rule_turn: bool, omit_unset_slots: bool) -> _Turn:
+    return _Turn(
+        domain.get_active_state(prior, omit_unset_slots=omit_unset_slots),
+        hide_rule_turn,
+        not prior.followup_action and not prior.latest_action_name == prior.active_loop_name,
+        prior.latest_action,
+    )
+
+
+@dataclass
+class _Kept:
+    """A tracker's replay kept between the predictions of one message (`_replay`)."""
+
+    tracker: weakref.ref[DialogueStateTracker]
+    domain: Domain
+    applied: list[Any]  # the applied events replayed, in order
+    replayed: DialogueStateTracker  # Rasa's prior tracker after them (private: never handed out)
+    turns: list[_Turn]  # the turn before each ActionExecuted among them
+
+
+_kept: dict[tuple[int, int, bool], _Kept] = {}
+_KEPT_AT_MOST = 256  # trackers being handled at once by one process (each entry goes with its tracker)
+
+
+def _forget(key: tuple[int, int, bool], reference: weakref.ref[DialogueStateTracker]) -> None:
+    kept = _kept.get(key)
+    if kept is not None and kept.tracker is reference:
+        del _kept[key]
+
+
 def _replay(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool) -> tuple[_Turn, ...]:
-    turns = []
-    for prior, hide_rule_turn in tracker.generate_all_prior_trackers():
-        turns.append(
-            _Turn(
-                domain.get_active_state(prior, omit_unset_slots=omit_unset_slots),
-                hide_rule_turn,
-                not prior.followup_action and not prior.latest_action_name == prior.active_loop_name,
-                prior.latest_action,
-            )
-        )
-    return tuple(turns)
+    """Rasa's ``generate_all_prior_trackers`` read into turns. The next prediction of the same tracker (the
+    processor's, a few events longer) replays only the applied events that follow the ones already replayed,
+    when those are the very same event objects at the start of its applied events; anything else (events
+    undone by a revert, a restart or a form's repeated execution, another domain) replays from the start."""
+    applied = tracker.applied_events()
+    key = (id(tracker), id(domain), bool(omit_unset_slots))
+    kept = _kept.get(key)
+    if (
+        kept is None
+        or kept.tracker() is not tracker
+        or kept.domain is not domain
+        or len(kept.applied) > len(applied)
+        or any(ours is not theirs for ours, theirs in zip(kept.applied, applied, strict=False))
+    ):
+        reference = weakref.ref(tracker, functools.partial(_forget, key))
+        kept = _Kept(reference, domain, [], tracker.init_copy(), [])
+        if key not in _kept and len(_kept) >= _KEPT_AT_MOST:
+            _kept.pop(next(iter(_kept)))
+        _kept[key] = kept
+    for event in applied[len(kept.applied):]:
+        if isinstance(event, ActionExecuted):
+            kept.turns.append(_turn(domain, kept.replayed, event.hide_rule_turn, omit_unset_slots))
+        kept.replayed.update(event)
+        kept.applied.append(event)
+    return (*kept.turns, _turn(domain, kept.replayed, False, omit_unset_slots))
 
 
 def _fresh_state(turn: _Turn, latest_action: dict[str, str] | None) -> State:
