@@ -57,7 +57,9 @@ before the model is loaded.
    keeps going to the conversation's first state: the cost of a prediction grew with the session. The
    rules of a lookup are parsed once (checked against the lookup's keys at each call), each state is
    checked with Rasa's own ``_does_rule_match_state`` and the same tests of the previous action in the
-   same order, and the walk stops once no rule still in the running is longer: the same set of keys.
+   same order, and the walk stops once no rule still in the running is longer: the same set of keys. A rule
+   whose latest state requires a previous action name that is not the conversation's latest one fails
+   Rasa's check of that state, so only the rules that require the latest name, or none, are walked.
 
 Two earlier fixes, DIET's load without a one-example training and one shared spaCy model, went when
 the pipeline dropped DIET and spaCy for a logistic regression (config.yml, docs/production.md).
@@ -86,9 +88,10 @@ from rasa.core.policies.rule_policy import RulePolicy
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
+from rasa.shared.nlu.constants import ACTION_NAME
 
 from bot import prediction_states
 from bot.graph_runner import PlannedGraphRunner
@@ -271,6 +274,16 @@ class _RuleIndex:
     lookup: dict[str, Any]  # held, so that its id is not reused while the entry lives
     keys: frozenset[str]
     rules: tuple[tuple[str, tuple[dict[str, Any], ...]], ...]
+    # The rules whose latest state requires a previous action name, by that name, and the others: a rule
+    # that requires another name than the conversation's latest one fails Rasa's check of that state.
+    by_latest_action: dict[str, tuple[tuple[str, tuple[dict[str, Any], ...]], ...]]
+    any_latest_action: tuple[tuple[str, tuple[dict[str, Any], ...]], ...]
+
+
+def _required_action_name(rule: tuple[dict[str, Any], ...]) -> str | None:
+    """The previous action name the rule's latest state requires (``_does_rule_match_state``), if any."""
+    name = (rule[0].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME) if rule else None
+    return name if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET else None
 
 
 _RULE_INDEXES: dict[int, _RuleIndex] = {}
@@ -281,7 +294,16 @@ def _rule_index(lookup: dict[str, Any]) -> _RuleIndex:
     index = _RULE_INDEXES.get(id(lookup))
     if index is None or index.lookup is not lookup or index.keys != lookup.keys():
         rules = tuple((key, tuple(reversed(json.loads(key)))) for key in lookup)
-        index = _RuleIndex(lookup, frozenset(lookup), rules)
+        by_latest_action: dict[str, list[tuple[str, tuple[dict[str, Any], ...]]]] = {}
+        any_latest_action = []
+        for key, rule in rules:
+            name = _required_action_name(rule)
+            if name is None:
+                any_latest_action.append((key, rule))
+            else:
+                by_latest_action.setdefault(name, []).append((key, rule))
+        index = _RuleIndex(lookup, frozenset(lookup), rules,
+                           {name: tuple(kept) for name, kept in by_latest_action.items()}, tuple(any_latest_action))
         if len(_RULE_INDEXES) >= _RULE_INDEXES_KEPT:
             _RULE_INDEXES.pop(next(iter(_RULE_INDEXES)))
         _RULE_INDEXES[id(lookup)] = index
@@ -290,7 +312,12 @@ def _rule_index(lookup: dict[str, Any]) -> _RuleIndex:
 
 def _get_possible_keys(self: RulePolicy, lookup: dict[str, Any], states: list[dict[str, Any]]) -> set[str]:
     """``RulePolicy._get_possible_keys``: the keys of ``lookup`` whose rule applies to ``states``."""
-    candidates = _rule_index(lookup).rules
+    index = _rule_index(lookup)
+    if not states:
+        return set(index.keys)
+    latest_name = (states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+    candidates = index.any_latest_action + index.by_latest_action.get(latest_name, ()) \
+        if isinstance(latest_name, str) else index.rules
     longest = max((len(rule) for _, rule in candidates), default=0)
     match = RulePolicy._does_rule_match_state
     for turn_index, state in enumerate(reversed(states)):
