@@ -76,6 +76,8 @@ PATCHED_NAMES = (
     "rasa.core.processor.DaskGraphRunner",
     "rasa.shared.core.domain.Domain.states_for_tracker_history",
     "rasa.core.policies.rule_policy.RulePolicy._get_possible_keys",
+    # bot/tracker_copies.py: a copy cloned from a replay kept with the tracker.
+    "rasa.shared.core.trackers.DialogueStateTracker.copy",
     # bot/faults.py: a custom action that cannot run answers the citizen instead of raising.
     "rasa.core.actions.action.RemoteAction.run",
     "rasa.core.actions.forms.FormAction.run",

@@ -61,6 +61,10 @@ before the model is loaded.
    whose latest state requires a previous action name that is not the conversation's latest one fails
    Rasa's check of that state, so only the rules that require the latest name, or none, are walked.
 
+9. Tracker copies. Before each action it runs, Rasa's processor copies the tracker by replaying every event
+   of the conversation on a fresh one; `bot.tracker_copies` keeps that replay with the tracker and replays
+   only the events that follow, each copy a clone of it.
+
 Two earlier fixes, DIET's load without a one-example training and one shared spaCy model, went when
 the pipeline dropped DIET and spaCy for a logistic regression (config.yml, docs/production.md).
 """
@@ -93,7 +97,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.nlu.constants import ACTION_NAME
 
-from bot import prediction_states
+from bot import prediction_states, tracker_copies
 from bot.graph_runner import PlannedGraphRunner
 
 logger = logging.getLogger(__name__)
@@ -352,3 +356,4 @@ def apply() -> None:
     Domain.is_empty = _domain_is_empty
     CountVectorsFeaturizer._create_features = _count_vectors_create_features
     RulePolicy._get_possible_keys = _get_possible_keys
+    tracker_copies.install()
