@@ -239,3 +239,39 @@ def test_an_endpoint_with_basic_authentication_keeps_rasa_s_session_per_call():
     endpoint = EndpointConfig("http://127.0.0.1:1/webhook", basic_auth={"username": "a", "password": "b"})
     copied = action_calls.pooled(endpoint)
     assert type(copied) is EndpointConfig and copied == endpoint
+
+
+def action_classes() -> dict[str, type]:
+    """Every custom action the action server runs (rasa_sdk registers each concrete ``Action`` subclass)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import actions
+    from rasa_sdk import Action
+
+    for module in pkgutil.iter_modules(actions.__path__):
+        importlib.import_module(f"actions.{module.name}")
+    found: dict[str, type] = {}
+    pending = list(Action.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if cls.__module__.startswith("actions.") and not inspect.isabstract(cls):
+            found[cls().name()] = cls
+    return found
+
+
+def test_the_domain_goes_to_the_form_validations_only_which_read_it(domain):
+    """`enable_selective_domain`: a form validation without the domain could not find its required slots."""
+    from rasa.core.utils import AvailableEndpoints
+    from rasa_sdk.forms import FormValidationAction
+
+    endpoint = AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.yml")).action
+    classes = action_classes()
+    validations = {name for name, cls in classes.items() if issubclass(cls, FormValidationAction)}
+    assert validations == {"validate_link_card_form", "validate_identify_form", "validate_email_form"}
+    tracker = DialogueStateTracker.from_events("martin", [ActionExecuted("action_listen")], domain.slots)
+    for name in classes:
+        body = RemoteAction(name, endpoint)._action_call_format(tracker, domain)
+        assert ("domain" in body) == (name in validations), name
