@@ -247,8 +247,9 @@ def action_classes() -> dict[str, type]:
     import inspect
     import pkgutil
 
-    import actions
     from rasa_sdk import Action
+
+    import actions
 
     for module in pkgutil.iter_modules(actions.__path__):
         importlib.import_module(f"actions.{module.name}")
