@@ -16,16 +16,14 @@ same number of events and the same last event, the same domain and the same ``om
 anything else, and any call outside `shared` (training, for example), goes to Rasa's own method.
 
 Between the predictions of one message (the processor's tracker, a few events longer each time) the replay
-is not redone from the start: the replayed prior tracker and its turns are kept with the tracker (a weak
-reference: the entry goes with it) and only the applied events that follow are replayed, provided the applied
+is not redone from the start: the replayed prior tracker and its turns are kept with the tracker
+(`bot.kept_with_tracker`: they go with it) and only the applied events that follow are replayed, provided the applied
 events already replayed are, object for object, the start of the tracker's applied events now. A revert, a
 restart or a form's repeated execution that rewrites them replays from the start.
 """
 from __future__ import annotations
 
 import contextlib
-import functools
-import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -35,6 +33,8 @@ from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State, SubState
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.kept_with_tracker import KeptWithTracker
 
 _RASA_STATES_FOR_TRACKER_HISTORY = Domain.states_for_tracker_history
 
@@ -93,21 +93,13 @@ def _turn(domain: Domain, prior: DialogueStateTracker, hide_rule_turn: bool, omi
 class _Kept:
     """A tracker's replay kept between the predictions of one message (`_replay`)."""
 
-    tracker: weakref.ref[DialogueStateTracker]
     domain: Domain
     applied: list[Any]  # the applied events replayed, in order
     replayed: DialogueStateTracker  # Rasa's prior tracker after them (private: never handed out)
     turns: list[_Turn]  # the turn before each ActionExecuted among them
 
 
-_kept: dict[tuple[int, int, bool], _Kept] = {}
-_KEPT_AT_MOST = 256  # trackers being handled at once by one process (each entry goes with its tracker)
-
-
-def _forget(key: tuple[int, int, bool], reference: weakref.ref[DialogueStateTracker]) -> None:
-    kept = _kept.get(key)
-    if kept is not None and kept.tracker is reference:
-        del _kept[key]
+_kept: KeptWithTracker[_Kept] = KeptWithTracker(limit=256)
 
 
 def _replay(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool) -> tuple[_Turn, ...]:
@@ -116,20 +108,16 @@ def _replay(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: boo
     when those are the very same event objects at the start of its applied events; anything else (events
     undone by a revert, a restart or a form's repeated execution, another domain) replays from the start."""
     applied = tracker.applied_events()
-    key = (id(tracker), id(domain), bool(omit_unset_slots))
-    kept = _kept.get(key)
+    parts = (id(domain), bool(omit_unset_slots))
+    kept = _kept.get(tracker, *parts)
     if (
         kept is None
-        or kept.tracker() is not tracker
         or kept.domain is not domain
         or len(kept.applied) > len(applied)
         or any(ours is not theirs for ours, theirs in zip(kept.applied, applied, strict=False))
     ):
-        reference = weakref.ref(tracker, functools.partial(_forget, key))
-        kept = _Kept(reference, domain, [], tracker.init_copy(), [])
-        if key not in _kept and len(_kept) >= _KEPT_AT_MOST:
-            _kept.pop(next(iter(_kept)))
-        _kept[key] = kept
+        kept = _Kept(domain, [], tracker.init_copy(), [])
+        _kept.put(tracker, kept, *parts)
     for event in applied[len(kept.applied):]:
         if isinstance(event, ActionExecuted):
             kept.turns.append(_turn(domain, kept.replayed, event.hide_rule_turn, omit_unset_slots))

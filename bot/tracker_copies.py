@@ -3,7 +3,7 @@
 Before each action it runs, Rasa's processor copies the tracker (``DialogueStateTracker.copy``): a fresh
 tracker on which every event of the conversation is replayed, three or four times per message, each
 longer than the last (about a twentieth of a Rasa server's CPU, growing with the session). Here the
-replayed tracker is kept with the tracker it copies (a weak reference: the entry goes with it), the
+replayed tracker is kept with the tracker it copies (`bot.kept_with_tracker`: it goes with it), the
 next copy replays only the events that follow, and each copy is a clone of that private replay: its own
 events deque, its own copies of the slots (``copy.copy``, as Rasa's ``init_copy``), of the active loop
 and of the latest action, and its own empty latest message and bot utterance while none was replayed.
@@ -19,9 +19,7 @@ infinity. Installed by `bot.rasa_speedups.apply`.
 from __future__ import annotations
 
 import copy
-import functools
 import math
-import weakref
 from collections import deque
 from dataclasses import dataclass
 from itertools import islice
@@ -30,12 +28,13 @@ from typing import Any
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.kept_with_tracker import KeptWithTracker
+
 _RASA_COPY = DialogueStateTracker.copy
 
 
 @dataclass
 class _Kept:
-    tracker: weakref.ref[DialogueStateTracker]
     events: list[Event]  # the tracker's first events, replayed
     replayed: DialogueStateTracker  # private: never handed out, only cloned
     # The empty latest message and bot utterance the replay made itself (at its start, or on a restart):
@@ -44,14 +43,7 @@ class _Kept:
     empty_utterance: BotUttered
 
 
-_kept: dict[int, _Kept] = {}
-_KEPT_AT_MOST = 256  # trackers copied at once by one process (each entry goes with its tracker)
-
-
-def _forget(key: int, reference: weakref.ref[DialogueStateTracker]) -> None:
-    kept = _kept.get(key)
-    if kept is not None and kept.tracker is reference:
-        del _kept[key]
+_kept: KeptWithTracker[_Kept] = KeptWithTracker(limit=256)
 
 
 def _replayable(tracker: DialogueStateTracker) -> bool:
@@ -67,20 +59,15 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     if not _replayable(self):
         return _RASA_COPY(self)
     events = self.events
-    key = id(self)
-    kept = _kept.get(key)
+    kept = _kept.get(self)
     if (
         kept is None
-        or kept.tracker() is not self
         or len(kept.events) > len(events)
         or any(ours is not theirs for ours, theirs in zip(kept.events, events, strict=False))
     ):
         replayed = self.init_copy()
-        kept = _Kept(weakref.ref(self, functools.partial(_forget, key)), [], replayed,
-                     replayed.latest_message, replayed.latest_bot_utterance)
-        if key not in _kept and len(_kept) >= _KEPT_AT_MOST:
-            _kept.pop(next(iter(_kept)))
-        _kept[key] = kept
+        kept = _Kept([], replayed, replayed.latest_message, replayed.latest_bot_utterance)
+        _kept.put(self, kept)
     new = list(islice(events, len(kept.events), None))
     if not all(isinstance(event.timestamp, (int, float)) and event.timestamp <= math.inf for event in new):
         return _RASA_COPY(self)  # Rasa's replay would stop at such an event

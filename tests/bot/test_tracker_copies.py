@@ -67,8 +67,8 @@ def test_every_copy_the_processor_makes_in_the_test_conversations_is_rasas(agent
     counts = {"copies": 0, "from_a_kept_replay": 0}
 
     def checked(self: DialogueStateTracker) -> DialogueStateTracker:
-        kept = tracker_copies._kept.get(id(self))
-        counts["from_a_kept_replay"] += kept is not None and kept.tracker() is self and bool(kept.events)
+        kept = tracker_copies._kept.get(self)
+        counts["from_a_kept_replay"] += kept is not None and bool(kept.events)
         theirs = rasas_copy(self)
         ours = tracker_copies.copy_tracker(self)
         assert_same(ours, theirs)
@@ -150,3 +150,19 @@ def test_a_bounded_history_is_left_to_rasa(domain):
     copied = tracker.copy()
     assert copied.get_slot("card_digits") is None  # Rasa replays only the events kept
     assert_same(copied, rasas_copy(tracker))
+
+
+def test_what_is_kept_for_a_tracker_goes_with_it_and_stays_bounded(domain):
+    import gc
+
+    from bot.kept_with_tracker import KeptWithTracker
+
+    kept: KeptWithTracker[str] = KeptWithTracker(limit=2)
+    trackers = [DialogueStateTracker.from_events(name, [listen()], domain.slots) for name in ("a", "b", "c")]
+    for tracker in trackers:
+        kept.put(tracker, tracker.sender_id)
+    assert [kept.get(tracker) for tracker in trackers] == [None, "b", "c"]  # the oldest made room
+    assert kept.get(trackers[1], "another part") is None
+    del trackers[1:], tracker
+    gc.collect()
+    assert not kept._entries  # nothing of a collected tracker stays in memory
