@@ -20,7 +20,7 @@ from typing import Any
 
 import pluggy
 
-from bot import deadline, health, metrics
+from bot import deadline, gc_pauses, health, metrics
 from bot.backend.api import BackendUnavailable
 from bot.backend.factory import get_backend
 from bot.settings import get_settings
@@ -80,6 +80,11 @@ def install(app: Any) -> None:
                                    headers={"Cache-Control": "no-store"})
 
     app.add_route(ready, "/ready", methods=["GET"], name="assistant_ready")
+
+    async def freeze_long_lived(_app: Any, _loop: Any) -> None:
+        gc_pauses.freeze_long_lived()  # the actions and their libraries, loaded: out of later collections
+
+    app.register_listener(freeze_long_lived, "after_server_start")
 
 
 _hookimpl = pluggy.HookimplMarker("rasa_sdk")

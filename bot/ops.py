@@ -21,7 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import action_calls, faults, health, metrics, session, several_questions
+from bot import action_calls, faults, gc_pauses, health, metrics, session, several_questions
 
 # /metrics refreshes the readiness gauges (assistant_component_up) when older than this.
 READINESS_REFRESH_SECONDS = 15.0
@@ -64,6 +64,18 @@ def _meter_agent(agent: Any) -> None:
     agent.handle_message = handle_message
 
 
+# The model processor whose objects were last kept out of garbage collection (`bot.gc_pauses`).
+_frozen_for: list[Any] = [None]
+
+
+def _freeze_when_loaded(agent: Any) -> None:
+    """Once per loaded model: its objects, and what loading it made, out of later collections."""
+    processor = getattr(agent, "processor", None)
+    if processor is not None and processor is not _frozen_for[0]:
+        _frozen_for[0] = processor
+        gc_pauses.freeze_long_lived()
+
+
 def _agent(app: Any) -> Any:
     return getattr(app.ctx, "agent", None)
 
@@ -75,12 +87,14 @@ class _OpsBlueprint(Blueprint):
         async def on_request(request: Request) -> None:
             metrics.start_request(request)
             _meter_agent(_agent(request.app))  # a model loaded later through the API gets a new agent
+            _freeze_when_loaded(_agent(request.app))
 
         async def on_response(request: Request, http_response: HTTPResponse) -> None:
             metrics.finish_request(request, http_response)
 
         async def after_start(running_app: Any, _loop: Any) -> None:
             _meter_agent(_agent(running_app))
+            _freeze_when_loaded(_agent(running_app))
 
         async def after_stop(_app: Any, _loop: Any) -> None:
             await action_calls.close()  # the kept-alive connections to the action server
