@@ -62,7 +62,18 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from bot import faults, metrics, rasa_compat
 from bot.privacy import expects_password, install_log_redaction, redact_event, slot_kind
 from bot.settings import get_settings
-from bot.tracker_memory import ConversationMemory, Dropped, StoredRow, Synced
+from bot.tracker_memory import (
+    ACTION_NAME,
+    DATA,
+    INTENT_NAME,
+    TIMESTAMP,
+    TYPE_NAME,
+    ConversationMemory,
+    Dropped,
+    StoredRow,
+    Synced,
+    stored_row,
+)
 
 install_log_redaction()
 rasa_compat.apply()
@@ -226,8 +237,8 @@ def _insert_events() -> sa.sql.Insert:
 
 def _session_start(rows: Sequence[StoredRow]) -> float | None:
     """The time of the latest ``session_started`` row, as SQL's MAX reads it (rows without a time ignored)."""
-    return max((row.timestamp for row in rows if row.type_name == SessionStarted.type_name
-                and row.timestamp is not None), default=None)
+    return max((row[TIMESTAMP] for row in rows if row[TYPE_NAME] == SessionStarted.type_name
+                and row[TIMESTAMP] is not None), default=None)
 
 
 def _in_session(rows: Iterable[StoredRow], start: float | None) -> list[StoredRow]:
@@ -235,7 +246,7 @@ def _in_session(rows: Iterable[StoredRow], start: float | None) -> list[StoredRo
     only when there is no session start)."""
     if start is None:
         return list(rows)
-    return [row for row in rows if row.timestamp is not None and row.timestamp >= start]
+    return [row for row in rows if (at := row[TIMESTAMP]) is not None and at >= start]
 
 
 def _pooled_sqlite_engine(url: sa.engine.URL) -> sa.engine.Engine:
@@ -327,7 +338,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 self._pending_written(sender_id, handled, inserted)
             if fetch_events_from_all_sessions:
                 return [
-                    StoredRow(e.type_name, e.timestamp, e.intent_name, e.action_name, e.data)
+                    stored_row(e.type_name, e.timestamp, e.intent_name, e.action_name, e.data)
                     for e in self._event_query(session, sender_id, fetch_events_from_all_sessions=True)
                 ]
             return self._read_latest_session(session, sender_id)
@@ -345,7 +356,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if synced is not None:
             result = session.execute(_rows_after_horizon(), {"sender_id": sender_id, "horizon": synced.horizon}).all()
             if result and result[0].known == synced.total:
-                new = [StoredRow(*row[2:]) for row in result if row.id is not None]
+                new = [stored_row(*row[2:]) for row in result if row.id is not None]
                 if not new:
                     return synced.rows
                 start = _session_start(new)
@@ -357,7 +368,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 self.memory.sync(sender_id, Synced(result[-1].id, synced.total + len(new), start, rows))
                 return rows
         result = session.execute(_latest_session_events(), {"sender_id": sender_id}).all()
-        rows = [StoredRow(*row[:5]) for row in result]
+        rows = [stored_row(*row[:5]) for row in result]
         if result:
             self.memory.sync(sender_id, Synced(result[0].horizon, result[0].total, _session_start(rows), rows))
         else:
@@ -384,7 +395,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         """The tracker of these rows, with the real values the vault still holds put back in the slot events."""
         if not (self.domain and rows):
             return None
-        events = [json.loads(row.data) for row in rows]
+        events = [json.loads(row[DATA]) for row in rows]
         kept = self.slot_vault.values(sender_id)
         for event in events:
             if event.get("event") != "slot":
@@ -454,7 +465,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         rows = []
         for data, row in _redacted_rows(tracker, start, len(tracker.events)):
             metrics.record_event(data)
-            if data.get("event") == "slot" and json.loads(row.data).get("value") != data.get("value"):
+            if data.get("event") == "slot" and json.loads(row[DATA]).get("value") != data.get("value"):
                 self.slot_vault.put(tracker.sender_id, _slot_key(data), data.get("value"))
             rows.append(row)
         return rows
@@ -464,8 +475,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         """Insert ``rows`` in order, now, in the session's transaction (ids follow the order)."""
         if rows:
             session.execute(_insert_events(), [
-                {"sender_id": sender_id, "type_name": row.type_name, "timestamp": row.timestamp,
-                 "intent_name": row.intent_name, "action_name": row.action_name, "data": row.data}
+                {"sender_id": sender_id, "type_name": row[TYPE_NAME], "timestamp": row[TIMESTAMP],
+                 "intent_name": row[INTENT_NAME], "action_name": row[ACTION_NAME], "data": row[DATA]}
                 for row in rows
             ])
 
@@ -479,13 +490,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             return 0, 0
         events = self.SQLEvent.__table__
         query = sa.select(events.c.type_name, events.c.timestamp, events.c.data).where(events.c.sender_id == sender_id)
-        times = [row.timestamp for row in pending]
+        times = [row[TIMESTAMP] for row in pending]
         if None not in times:
             query = query.where(events.c.timestamp >= min(t for t in times if t is not None))
         stored = Counter((row.type_name, row.timestamp, row.data) for row in session.execute(query))
         missing = []
         for row in pending:
-            key = (row.type_name, row.timestamp, row.data)
+            key = (row[TYPE_NAME], row[TIMESTAMP], row[DATA])
             if stored[key]:
                 stored[key] -= 1
                 continue
@@ -567,7 +578,7 @@ def _redacted_rows(tracker: DialogueStateTracker, start: int, stop: int) -> Iter
     for event, password_expected in _password_context(list(tracker.events), start, stop):
         data = event.as_dict()
         stored = redact_event(data, password_expected=password_expected)
-        yield data, StoredRow(
+        yield data, stored_row(
             type_name=event.type_name,
             timestamp=data.get("timestamp"),
             intent_name=(stored.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),

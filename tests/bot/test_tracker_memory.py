@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tracker_memory import ConversationMemory, Dropped, StoredRow, latest_session
+from bot.tracker_memory import TIMESTAMP, ConversationMemory, Dropped, StoredRow, latest_session, stored_row
 
 
 class Clock:
@@ -15,7 +15,7 @@ class Clock:
 
 
 def row(kind: str, at: float, text: str = "") -> StoredRow:
-    return StoredRow(kind, at, None, None, f'{{"event": "{kind}", "timestamp": {at}, "text": "{text}"}}')
+    return stored_row(kind, at, None, None, f'{{"event": "{kind}", "timestamp": {at}, "text": "{text}"}}')
 
 
 @pytest.fixture
@@ -37,32 +37,32 @@ def test_a_conversation_is_unknown_until_read_or_started_blank(memory):
     assert memory.view("a") is None
     memory.loaded("a", [row("action", 1.0), row("user", 2.0)])
     memory.start_blank("b")
-    assert [r.timestamp for r in memory.view("a")] == [1.0, 2.0]
+    assert [r[TIMESTAMP] for r in memory.view("a")] == [1.0, 2.0]
     assert memory.view("b") == []
 
 
 def test_rows_appended_after_the_known_ones_extend_the_view(memory):
     memory.loaded("a", [row("action", 1.0)])
     memory.append("a", 1, [row("user", 2.0), row("bot", 3.0)], pending=False)
-    assert [r.timestamp for r in memory.view("a")] == [1.0, 2.0, 3.0]
+    assert [r[TIMESTAMP] for r in memory.view("a")] == [1.0, 2.0, 3.0]
     assert memory.pending("a") == []
 
 
 def test_rows_of_another_tracker_replace_the_view_or_forget_it(memory):
     memory.loaded("a", [row("action", 1.0)])
     memory.append("a", 5, [row("user", 9.0)], pending=True, view=lambda: [row("action", 8.0), row("user", 9.0)])
-    assert [r.timestamp for r in memory.view("a")] == [8.0, 9.0]
+    assert [r[TIMESTAMP] for r in memory.view("a")] == [8.0, 9.0]
     memory.append("a", 7, [row("bot", 10.0)], pending=False)
     assert memory.view("a") is None, "not known any more: the next read from the database loads it"
-    assert [r.timestamp for r in memory.pending("a")] == [9.0], "what is owed to the database stays"
+    assert [r[TIMESTAMP] for r in memory.pending("a")] == [9.0], "what is owed to the database stays"
 
 
 def test_the_view_is_the_latest_session_and_pending_rows_survive_a_new_session(memory):
     memory.loaded("a", [row("session_started", 1.0), row("user", 2.0)])
     memory.append("a", 2, [row("user", 3.0, "pendant la panne")], pending=True)
     memory.append("a", 3, [row("action", 4.0), row("session_started", 4.1), row("action", 4.2)], pending=True)
-    assert [r.timestamp for r in memory.view("a")] == [4.1, 4.2]
-    assert [r.timestamp for r in memory.pending("a")] == [3.0, 4.0, 4.1, 4.2]
+    assert [r[TIMESTAMP] for r in memory.view("a")] == [4.1, 4.2]
+    assert [r[TIMESTAMP] for r in memory.pending("a")] == [3.0, 4.0, 4.1, 4.2]
     assert latest_session([row("user", 1.0)]) == [row("user", 1.0)]
 
 
@@ -75,10 +75,10 @@ def test_written_rows_leave_the_pending_list_in_order(memory):
     assert memory.pending_conversations() == ["a", "b"]
     assert memory.pending_rows() == 3
     memory.written("a", 1)
-    assert [r.timestamp for r in memory.pending("a")] == [2.0]
+    assert [r[TIMESTAMP] for r in memory.pending("a")] == [2.0]
     memory.written("a", 1)
     assert memory.pending_conversations() == ["b"]
-    assert [r.timestamp for r in memory.view("a")] == [1.0, 2.0], "the view stays: the database holds it now"
+    assert [r[TIMESTAMP] for r in memory.view("a")] == [1.0, 2.0], "the view stays: the database holds it now"
     memory.written("b", 1)
     assert not memory.has_pending() and memory.pending_conversations() == [] and memory.pending_rows() == 0
 
