@@ -121,6 +121,10 @@ class NegationMarkingTokenizer(WhitespaceTokenizer):
     def get_default_config() -> dict[str, Any]:
         return {**WhitespaceTokenizer.get_default_config(), "negation_scope": 1}
 
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.negation_scope = int(config.get("negation_scope", 1))
+
     @classmethod
     def create(
         cls,
@@ -134,5 +138,5 @@ class NegationMarkingTokenizer(WhitespaceTokenizer):
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         tokens = super().tokenize(message, attribute)
         if attribute == TEXT and tokens:
-            mark_negation(tokens, message.get(attribute) or "", int(self._config.get("negation_scope", 1)))
+            mark_negation(tokens, message.get(attribute) or "", self.negation_scope)
         return tokens
