@@ -11,7 +11,7 @@ data=(data)
 if [ "${1:-}" = "--before-review" ]; then  # same inputs, same hash: a model of those inputs is reused
   mapfile -t data < <(find data -type f -name "*.yml" ! -path data/nlu/reviewed.yml | sort)
 fi
-inputs=$( (find domain.yml config.yml "${data[@]}" -type f -name "*.yml"; echo bot/nlu/normalize.py; echo bot/nlu/components.py; echo bot/nlu/intent_classifier.py) | sort)
+inputs=$( (find domain.yml config.yml "${data[@]}" -type f -name "*.yml"; ls bot/nlu/*.py) | sort)
 hash=$( (cat requirements.lock; for f in $inputs; do echo "$f"; cat "$f"; done) | sha256sum | cut -c1-16)
 model="models/model-$hash.tar.gz"
 # A model already trained (its .train-seconds is written last) needs no lock: no waiting behind
@@ -23,7 +23,7 @@ fi
 # Rasa's training cache (.rasa/) keys a component by its config and its input data, not by our code:
 # after a change to the custom NLU code it would restore components trained with the old code. One
 # cache per version of that code; the others are removed.
-code_hash=$(cat bot/nlu/normalize.py bot/nlu/components.py bot/nlu/intent_classifier.py | sha256sum | cut -c1-12)
+code_hash=$(cat bot/nlu/*.py | sha256sum | cut -c1-12)
 export RASA_CACHE_DIRECTORY=".rasa/cache-$code_hash"
 exec 9>var/train.lock
 flock 9

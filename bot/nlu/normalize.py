@@ -55,7 +55,12 @@ CONTRACTIONS = {
     for verb in ("dois", "suis", "veux", "peux", "sais", "vais", "me", "trouve", "comprends", "pense", "fais",
                  "voudrais", "voulais", "cherche", "parle", "reçois", "recois")
 } | {"chu": "je suis", "chus": "je suis", "chuis": "je suis", "chais": "je sais", "jai": "j'ai"}
-_WRITTEN_OUT = ACCENTS | CONTRACTIONS
+# Other names of an email, written as the word the training data and the guide use ("courriel").
+SYNONYMS = {
+    "mail": "courriel", "mails": "courriels", "email": "courriel", "emails": "courriels",
+    "e-mail": "courriel", "e-mails": "courriels", "émail": "courriel", "mél": "courriel",
+}
+_WRITTEN_OUT = ACCENTS | CONTRACTIONS | SYNONYMS
 
 _AROBASE = frozenset({"arobase", "arobas", "arrobase", "arrobas", "@"})
 # Spoken separators inside an email, longest first.
