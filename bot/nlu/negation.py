@@ -71,9 +71,9 @@ def _verb_like(word: str) -> bool:
     return word.endswith(VERB_ENDINGS)
 
 
-def negated_word(tokens: list[Token], text: str, start: int) -> int | None:
-    """The index of the word the negation before ``start`` applies to, or None."""
-    words = [t.text.lower() for t in tokens]
+def negated_word(tokens: list[Token], words: list[str], text: str, start: int) -> int | None:
+    """The index of the word the negation before ``start`` applies to, or None (``words``: the tokens'
+    texts in lower case, as they were before any marking)."""
     for index in range(start, len(tokens)):
         if any(char in PUNCTUATION for char in text[tokens[index - 1].end:tokens[index].start]):
             return None
@@ -100,7 +100,7 @@ def mark_negation(tokens: list[Token], text: str, scope: int = 1) -> list[Token]
             continue
         position = index + 1
         marked = 0
-        while marked < scope and (target := negated_word(tokens, text, position)) is not None:
+        while marked < scope and (target := negated_word(tokens, words, text, position)) is not None:
             token = tokens[target]
             if not token.text.startswith(MARK):
                 token.text = MARK + token.text
